@@ -1,0 +1,124 @@
+/*
+ * tomb.h: the whole public interface of libtomb.
+ *
+ * A tomb tracks the threads it starts, asks them to stop, knows when they have
+ * stopped and says why.  It is gopkg.in/tomb.v2 for C threads.
+ *
+ * One convention everywhere: a function that can fail returns 0 on success or a
+ * positive errno value (pthread style); it never sets errno, except tomb_new.
+ * Reasons are ints: 0 means "no error", any other value is the caller's (errno
+ * values are a good choice).  Every function is safe to call from any thread.
+ * Each has a man page: man 3 tomb_go, and so on; man 7 tomb for the model.
+ */
+#ifndef TOMB_H
+#define TOMB_H
+
+#include <stdbool.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The version of this header; tomb_version() gives the library's at run time. */
+#define TOMB_VERSION_MAJOR 0
+#define TOMB_VERSION_MINOR 1
+#define TOMB_VERSION_PATCH 0
+#define TOMB_VERSION_STRING "0.1.0"
+#define TOMB_VERSION_NUMBER \
+	((TOMB_VERSION_MAJOR << 16) | (TOMB_VERSION_MINOR << 8) | TOMB_VERSION_PATCH)
+
+#if defined(__GNUC__) || defined(__clang__)
+#define TOMB_EXPORT __attribute__((visibility("default")))
+#define TOMB_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#define TOMB_WUR __attribute__((warn_unused_result))
+#else
+#define TOMB_EXPORT
+#define TOMB_PRINTF(fmt, args)
+#define TOMB_WUR
+#endif
+
+/*
+ * Two sentinel reasons, far from every errno value and every small code.
+ * TOMB_STILL_ALIVE is what tomb_err() says while the tomb is alive; it is never
+ * a reason.  TOMB_EDYING means "I stopped because the tomb is dying": return it
+ * from a worker, or kill with it, and the reason stays what it was.
+ */
+#define TOMB_STILL_ALIVE (-2147483647 - 1)
+#define TOMB_EDYING (-2147483647)
+
+typedef struct tomb tomb_t;                /* opaque */
+typedef int tomb_fn(tomb_t *t, void *arg); /* a worker: returns 0 or a reason */
+
+/* The library's version string, e.g. "0.1.0". */
+TOMB_EXPORT const char *tomb_version(void);
+
+/* A new, alive tomb with no worker; NULL and errno ENOMEM on failure. */
+TOMB_EXPORT tomb_t *tomb_new(void);
+
+/* Frees t: 0, EBUSY (nothing freed) while a worker runs or a thread waits,
+ * EINVAL for NULL.  Joins any finished worker thread not yet joined. */
+TOMB_EXPORT int tomb_free(tomb_t *t);
+
+/* Starts fn(t, arg) on a new thread that t tracks.  0, EINVAL (NULL t or fn),
+ * ESRCH (t is dead), or pthread_create's error (EAGAIN, ENOMEM); a failure
+ * leaves t as if the call had never been made. */
+TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
+
+/* Asks every worker to stop: t becomes dying with `reason` (the first non-zero
+ * reason wins; 0 is provisional).  0, or EINVAL for NULL t, TOMB_STILL_ALIVE,
+ * or TOMB_EDYING while t is alive. */
+TOMB_EXPORT int tomb_kill(tomb_t *t, int reason);
+
+/* tomb_kill with a printf-style message that tomb_errmsg() reports if `reason`
+ * becomes the reason in force.  Returns `reason`, or EINVAL for bad input
+ * (as tomb_kill, or a NULL fmt), in which case nothing changes. */
+TOMB_EXPORT int tomb_killf(tomb_t *t, int reason, const char *fmt, ...)
+	TOMB_PRINTF(3, 4);
+
+/* True once t is dying (killed); one atomic load.  False for NULL. */
+TOMB_EXPORT bool tomb_dying(const tomb_t *t);
+
+/* True while t has not been killed: tomb_err(t) == TOMB_STILL_ALIVE.
+ * False for NULL. */
+TOMB_EXPORT bool tomb_alive(const tomb_t *t);
+
+/* TOMB_STILL_ALIVE while alive, then the reason in force; EINVAL for NULL. */
+TOMB_EXPORT int tomb_err(const tomb_t *t);
+
+/* The message of the reason in force: the one given to tomb_killf, else a
+ * default ("" for 0, strerror's text for an errno value).  "still alive" while
+ * alive; NULL for NULL.  The string is valid until tomb_free(t). */
+TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t);
+
+/* Blocks until t is dead (dying, and every worker has returned and its thread
+ * has been joined), then returns the reason.  EINVAL for NULL t, EDEADLK when
+ * called from one of t's own workers: use tomb_timedwait to tell these from a
+ * reason. */
+TOMB_EXPORT int tomb_wait(tomb_t *t);
+
+/* tomb_wait with a deadline: an absolute CLOCK_MONOTONIC time, NULL for none.
+ * 0 once dead (the reason stored through `reason` unless it is NULL),
+ * ETIMEDOUT at the deadline, EINVAL for NULL t, EDEADLK from t's own worker. */
+TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
+                               int *reason) TOMB_WUR;
+
+/* Blocks until t is dying: 0 once dying, ETIMEDOUT at the deadline (absolute,
+ * CLOCK_MONOTONIC, NULL for none), EINVAL for NULL t. */
+TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
+	TOMB_WUR;
+
+/* Sleeps until the deadline unless t dies first: 0 when the deadline passes,
+ * ECANCELED as soon as t is dying (at once if it already is), EINVAL for
+ * NULL t.  A NULL deadline sleeps until t is dying. */
+TOMB_EXPORT int tomb_sleep(tomb_t *t, const struct timespec *abstime);
+
+/* The CLOCK_MONOTONIC time `ms` milliseconds from now (now for ms <= 0), for
+ * the functions above that take an absolute deadline. */
+TOMB_EXPORT struct timespec tomb_deadline_ms(long long ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TOMB_H */

@@ -1,0 +1,40 @@
+/* deadline.c: absolute CLOCK_MONOTONIC deadlines. */
+#include "config.h"
+
+#include "tomb_private.h"
+
+#include <errno.h>
+#include <stdint.h>
+
+#define NSEC_PER_SEC 1000000000L
+
+int tomb__check_deadline(const struct timespec *abstime)
+{
+	if (abstime == NULL)
+		return 0;
+	if (abstime->tv_sec < 0 || abstime->tv_nsec < 0 ||
+	    abstime->tv_nsec >= NSEC_PER_SEC)
+		return EINVAL;
+	return 0;
+}
+
+TOMB_EXPORT struct timespec tomb_deadline_ms(long long ms)
+{
+	struct timespec now;
+	long long sec;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (ms <= 0)
+		return now;
+	sec = ms / 1000;
+	/* A deadline too far to represent is as good as never. */
+	if (sec > (long long)(INT64_MAX / 2) - now.tv_sec)
+		sec = (long long)(INT64_MAX / 2) - now.tv_sec;
+	now.tv_sec += (time_t)sec;
+	now.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (now.tv_nsec >= NSEC_PER_SEC) {
+		now.tv_sec++;
+		now.tv_nsec -= NSEC_PER_SEC;
+	}
+	return now;
+}

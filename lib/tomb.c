@@ -1,0 +1,115 @@
+/* tomb.c: making and freeing a tomb, and reading its state. */
+#include "config.h"
+
+#include "tomb_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+_Thread_local const tomb_t *tomb__current;
+
+TOMB_EXPORT const char *tomb_version(void)
+{
+	return PACKAGE_VERSION;
+}
+
+void tomb__lock(tomb_t *t)
+{
+	if (pthread_mutex_lock(&t->mu) != 0)
+		abort(); /* a bug in libtomb, never a caller's doing */
+}
+
+void tomb__unlock(tomb_t *t)
+{
+	if (pthread_mutex_unlock(&t->mu) != 0)
+		abort();
+}
+
+TOMB_EXPORT tomb_t *tomb_new(void)
+{
+	tomb_t *t = calloc(1, sizeof(*t));
+	pthread_condattr_t ca;
+	int err = ENOMEM;
+
+	if (t == NULL)
+		goto fail;
+	if ((err = pthread_mutex_init(&t->mu, NULL)) != 0)
+		goto fail_free;
+	if ((err = pthread_condattr_init(&ca)) != 0)
+		goto fail_mutex;
+	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	if (err == 0)
+		err = pthread_cond_init(&t->dead_cv, &ca);
+	pthread_condattr_destroy(&ca);
+	if (err != 0)
+		goto fail_mutex;
+	atomic_init(&t->state, 0);
+	atomic_init(&t->sleepers, 0);
+	atomic_init(&t->reason, 0);
+	atomic_init(&t->msg, TOMB_MSG_ALIVE);
+	return t;
+
+fail_mutex:
+	pthread_mutex_destroy(&t->mu);
+fail_free:
+	free(t);
+fail:
+	errno = err;
+	return NULL;
+}
+
+TOMB_EXPORT int tomb_free(tomb_t *t)
+{
+	pthread_t zombie;
+	bool has_zombie;
+
+	if (t == NULL)
+		return EINVAL;
+	tomb__lock(t);
+	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0) {
+		tomb__unlock(t);
+		return EBUSY;
+	}
+	/* Nobody else may use t from here on: that is the caller's promise. */
+	has_zombie = t->has_zombie;
+	zombie = t->zombie;
+	t->has_zombie = false;
+	tomb__unlock(t);
+
+	if (has_zombie)
+		pthread_join(zombie, NULL); /* it has returned; it is exiting */
+	pthread_cond_destroy(&t->dead_cv);
+	pthread_mutex_destroy(&t->mu);
+	free(t->owned[0]);
+	free(t->owned[1]);
+	free(t);
+	return 0;
+}
+
+TOMB_EXPORT bool tomb_dying(const tomb_t *t)
+{
+	return t != NULL &&
+	       (atomic_load_explicit(&t->state, memory_order_acquire) &
+	        TOMB_S_DYING) != 0;
+}
+
+TOMB_EXPORT bool tomb_alive(const tomb_t *t)
+{
+	return t != NULL && !tomb_dying(t);
+}
+
+TOMB_EXPORT int tomb_err(const tomb_t *t)
+{
+	if (t == NULL)
+		return EINVAL;
+	if (!tomb_dying(t))
+		return TOMB_STILL_ALIVE;
+	return atomic_load_explicit(&t->reason, memory_order_acquire);
+}
+
+TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t)
+{
+	if (t == NULL)
+		return NULL;
+	return atomic_load_explicit(&t->msg, memory_order_acquire);
+}

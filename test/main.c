@@ -1,0 +1,20 @@
+/* main.c: runs every suite; Check prints the summary line CI reads. */
+#include "helpers.h"
+
+#include <stdlib.h>
+
+int main(void)
+{
+	SRunner *sr = srunner_create(make_state_suite());
+	int failed;
+
+	srunner_add_suite(sr, make_kill_suite());
+	srunner_add_suite(sr, make_go_suite());
+	srunner_add_suite(sr, make_wait_suite());
+	srunner_add_suite(sr, make_sleep_suite());
+	srunner_add_suite(sr, make_race_suite());
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
