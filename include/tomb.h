@@ -5,7 +5,8 @@
  * stopped and says why.  It is gopkg.in/tomb.v2 for C threads.
  *
  * One convention everywhere: a function that can fail returns 0 on success or a
- * positive errno value (pthread style); it never sets errno, except tomb_new.
+ * positive errno value (pthread style); it never sets errno, except tomb_new
+ * and the two descriptor calls, which follow open(2): -1 and errno.
  * Reasons are ints: 0 means "no error", any other value is the caller's (errno
  * values are a good choice).  Every function is safe to call from any thread.
  * Each has a man page: man 3 tomb_go, and so on; man 7 tomb for the model.
@@ -13,6 +14,7 @@
 #ifndef TOMB_H
 #define TOMB_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <time.h>
 
@@ -56,8 +58,9 @@ TOMB_EXPORT const char *tomb_version(void);
 /* A new, alive tomb with no worker; NULL and errno ENOMEM on failure. */
 TOMB_EXPORT tomb_t *tomb_new(void);
 
-/* Frees t: 0, EBUSY (nothing freed) while a worker runs or a thread waits,
- * EINVAL for NULL.  Joins any finished worker thread not yet joined. */
+/* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
+ * a thread waits or sleeps on t, a callback runs, or a callback is still
+ * registered.  Joins any finished worker thread not yet joined. */
 TOMB_EXPORT int tomb_free(tomb_t *t);
 
 /* Starts fn(t, arg) on a new thread that t tracks.  0, EINVAL (NULL t or fn),
@@ -116,6 +119,66 @@ TOMB_EXPORT int tomb_sleep(tomb_t *t, const struct timespec *abstime);
 /* The CLOCK_MONOTONIC time `ms` milliseconds from now (now for ms <= 0), for
  * the functions above that take an absolute deadline. */
 TOMB_EXPORT struct timespec tomb_deadline_ms(long long ms);
+
+/*
+ * A condition variable whose waits a kill interrupts.  Use it like a
+ * pthread_cond_t with your own mutex: change the predicate under the mutex,
+ * then signal.  Initialise with TOMB_COND_INIT or tomb_cond_init().
+ */
+typedef struct tomb_cond {
+	unsigned int opaque_[2];
+} tomb_cond_t;
+#define TOMB_COND_INIT {{0, 0}}
+
+/* 0, or EINVAL for NULL. */
+TOMB_EXPORT int tomb_cond_init(tomb_cond_t *c);
+/* 0, EINVAL for NULL, or EBUSY while a thread waits on c. */
+TOMB_EXPORT int tomb_cond_destroy(tomb_cond_t *c);
+/* Wakes one waiter / every waiter of c: 0, or EINVAL for NULL. */
+TOMB_EXPORT int tomb_cond_signal(tomb_cond_t *c);
+TOMB_EXPORT int tomb_cond_broadcast(tomb_cond_t *c);
+
+/* With m locked by the caller: unlocks m, waits for a signal on c, for t to
+ * be dying, or for the deadline (absolute, CLOCK_MONOTONIC, NULL for none),
+ * and locks m again.  0 when signalled (possibly spuriously: re-check the
+ * predicate), ECANCELED when t is dying (at once, without unlocking m, if it
+ * already is), ETIMEDOUT at the deadline, EINVAL for NULL t, c or m or a bad
+ * deadline.  A kill never takes m, so a killer may hold it. */
+TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
+                               const struct timespec *abstime) TOMB_WUR;
+
+/*
+ * Descriptors that become readable (POLLIN) once t is dying / dead, for poll,
+ * epoll, select and event loops.  Made on first use, close-on-exec and
+ * non-blocking, owned by t and closed by tomb_free: do not read or close them.
+ * The descriptor, or -1 with errno EINVAL (NULL t), EMFILE, ENFILE or ENOMEM.
+ */
+TOMB_EXPORT int tomb_dying_fd(tomb_t *t);
+TOMB_EXPORT int tomb_dead_fd(tomb_t *t);
+
+/*
+ * Callbacks on dying, like context.AfterFunc and std::stop_callback.  The
+ * caller owns the tomb_hook_t (no allocation); it must stay valid until
+ * tomb_off.  The callback runs exactly once: at once in the registering thread
+ * if t is already dying, otherwise in the thread that kills t, after t's lock
+ * is released and with the reason already set.  t is not dead, and cannot be
+ * freed, while a callback runs.
+ */
+typedef void tomb_hook_fn(tomb_t *t, void *arg);
+typedef struct tomb_hook {
+	void *opaque_[6];
+} tomb_hook_t;
+
+/* Registers fn(t, arg) on hook: 0, EINVAL for NULL t, fn or hook, EBUSY if
+ * hook is registered already. */
+TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
+                              tomb_hook_t *hook);
+
+/* Unregisters hook: 0 if the callback had not run (it never will),
+ * EALREADY if it has run (if it is running on another thread, after it
+ * returns; from inside the callback itself, at once), EINVAL if hook is not
+ * registered (never was, or tomb_off was called already). */
+TOMB_EXPORT int tomb_off(tomb_hook_t *hook);
 
 #ifdef __cplusplus
 }

@@ -1,4 +1,4 @@
-/* futex.c: thin wrappers over the Linux futex system call. */
+/* futex.c: thin wrappers over the Linux futex system calls. */
 #include "config.h"
 
 #include "futex.h"
@@ -6,24 +6,69 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
                "a futex word must be a plain 32-bit word");
 
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* Whether futex_waitv works here: 0 unknown, 1 yes, 2 no.  Process-wide,
+ * set once (races only write the same answer).  The environment variable
+ * TOMB_FUTEX_WAITV=0 makes it "no", to test the fallback. */
+static _Atomic int waitv_state;
+
 int tomb_futex_wait(_Atomic uint32_t *word, uint32_t expected,
                     const struct timespec *abstime)
 {
 	/* FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC. */
-	long rc = syscall(SYS_futex, word,
-	                  FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG, expected,
-	                  abstime, NULL, FUTEX_BITSET_MATCH_ANY);
+	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
+	                  expected, abstime, NULL, FUTEX_BITSET_MATCH_ANY);
 	return rc == 0 ? 0 : errno;
+}
+
+int tomb_futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
+                     uint32_t eb, const struct timespec *abstime)
+{
+	struct futex_waitv w[2];
+	int known = atomic_load_explicit(&waitv_state, memory_order_relaxed);
+	long rc;
+
+	if (known == 0) {
+		const char *env = getenv("TOMB_FUTEX_WAITV");
+
+		known = env != NULL && strcmp(env, "0") == 0 ? 2 : 1;
+		atomic_store_explicit(&waitv_state, known, memory_order_relaxed);
+	}
+	if (known == 2)
+		return ENOSYS;
+	memset(w, 0, sizeof(w));
+	w[0].uaddr = (uintptr_t)a;
+	w[0].val = ea;
+	w[0].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+	w[1].uaddr = (uintptr_t)b;
+	w[1].val = eb;
+	w[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
+	rc = syscall(SYS_futex_waitv, w, 2, 0, abstime, CLOCK_MONOTONIC);
+	if (rc >= 0)
+		return 0; /* the index of the futex that woke us */
+	if (errno == ENOSYS)
+		atomic_store_explicit(&waitv_state, 2, memory_order_relaxed);
+	return errno;
+}
+
+void tomb_futex_wake(_Atomic uint32_t *word, int n)
+{
+	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL,
+	        0);
 }
 
 void tomb_futex_wake_all(_Atomic uint32_t *word)
 {
-	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
-	        INT_MAX, NULL, NULL, 0);
+	tomb_futex_wake(word, INT_MAX);
 }

@@ -15,15 +15,18 @@ struct start {
 
 /* The tomb lifetime (tomb.v2): a non-zero return kills with it, and the last
  * worker to return kills with 0.  Called with mu held, after live--. */
-static void worker_returned_locked(tomb_t *t, int rc)
+static bool worker_returned_locked(tomb_t *t, int rc)
 {
+	bool fire = false;
+
 	if (rc == TOMB_STILL_ALIVE)
-		tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
+		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
 	else if (rc == TOMB_EDYING && !tomb_dying(t))
-		tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_EDYING);
+		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_EDYING);
 	else if (rc != TOMB_EDYING && (rc != 0 || t->live == 0))
-		tomb__kill_locked(t, rc, NULL, NULL);
+		fire = tomb__kill_locked(t, rc, NULL, NULL);
 	tomb__settle_locked(t);
+	return fire;
 }
 
 static void *worker_main(void *p)
@@ -31,7 +34,7 @@ static void *worker_main(void *p)
 	struct start st = *(struct start *)p;
 	tomb_t *t = st.t;
 	pthread_t prev;
-	bool has_prev;
+	bool has_prev, fire;
 	int rc;
 
 	free(p);
@@ -47,9 +50,13 @@ static void *worker_main(void *p)
 	t->has_zombie = true;
 	t->live--;
 	t->ended++;
-	worker_returned_locked(t, rc);
+	fire = worker_returned_locked(t, rc);
 	tomb__unlock(t);
-	/* From here on t may already be dead and freed: do not touch it. */
+	/* The kill this return made runs the callbacks here, in the killing
+	 * thread.  After that (or at once) t may be dead and freed: do not
+	 * touch it again. */
+	if (fire)
+		tomb__fire_hooks(t);
 
 	if (has_prev)
 		pthread_join(prev, NULL);
@@ -61,6 +68,7 @@ TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
 	struct start *st;
 	pthread_t th;
 	uint64_t ended_before;
+	bool fire = false;
 	int err;
 
 	if (t == NULL || fn == NULL)
@@ -95,8 +103,10 @@ TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
 	tomb__lock(t);
 	t->live--;
 	if (t->live == 0 && t->ended != ended_before && !tomb_dying(t))
-		tomb__kill_locked(t, 0, NULL, NULL);
+		fire = tomb__kill_locked(t, 0, NULL, NULL);
 	tomb__settle_locked(t);
 	tomb__unlock(t);
+	if (fire)
+		tomb__fire_hooks(t);
 	return err;
 }

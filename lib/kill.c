@@ -27,51 +27,81 @@ static const char *default_msg(tomb_t *t, int reason)
 	return t->defmsg;
 }
 
-/* Makes (reason, message) the reason in force.  `slot` is where an owned
- * message goes: 0 for a provisional 0 reason, 1 for the final one. */
-static bool set_reason_locked(tomb_t *t, int reason, char *owned,
+/* Makes (reason, message) the reason in force; see tomb__kill_locked for
+ * owned and smsg. */
+static void set_reason_locked(tomb_t *t, int reason, char **owned,
                               const char *smsg)
 {
-	const char *m = owned != NULL ? owned : smsg;
+	const char *m = smsg;
 
+	if (owned != NULL && *owned != NULL) {
+		/* Slot 0 holds a provisional 0's message, slot 1 the final one;
+		 * each is written at most once. */
+		m = t->owned[reason == 0 ? 0 : 1] = *owned;
+		*owned = NULL;
+	}
 	if (m == NULL)
 		m = default_msg(t, reason);
-	if (owned != NULL)
-		t->owned[reason == 0 ? 0 : 1] = owned;
 	atomic_store_explicit(&t->reason, reason, memory_order_release);
 	atomic_store_explicit(&t->msg, m, memory_order_release);
-	return owned != NULL;
 }
 
-bool tomb__kill_locked(tomb_t *t, int reason, char *owned, const char *smsg)
+void tomb__wake_dying_locked(tomb_t *t)
+{
+	if (atomic_load(&t->sleepers) > 0)
+		tomb_futex_wake_all(&t->state);
+	tomb__cond_wake_registered_locked(t);
+	if (t->dying_fd >= 0)
+		tomb__fd_signal(t->dying_fd);
+}
+
+bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 {
 	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
-	bool kept = false;
+	bool fire = false;
 
 	if ((s & TOMB_S_DYING) == 0) {
 		/* ALIVE -> DYING.  The reason is stored before the bit, so whoever
-		 * sees DYING sees the reason. */
-		kept = set_reason_locked(t, reason, owned, smsg);
+		 * sees DYING sees the reason; the fetch_or is sequentially
+		 * consistent, for the `sleepers` hand-shake. */
+		set_reason_locked(t, reason, owned, smsg);
 		atomic_fetch_or(&t->state, TOMB_S_DYING);
-		if (atomic_load(&t->sleepers) > 0)
-			tomb_futex_wake_all(&t->state);
+		tomb__wake_dying_locked(t);
+		if (t->hooks_head != NULL) {
+			t->firing++; /* holds off DEAD until the callbacks ran */
+			fire = true;
+		}
 		tomb__settle_locked(t);
 	} else if (reason != 0 && reason != TOMB_EDYING &&
 	           atomic_load_explicit(&t->reason, memory_order_relaxed) == 0) {
 		/* The provisional 0 gives way to the first non-zero reason. */
-		kept = set_reason_locked(t, reason, owned, smsg);
+		set_reason_locked(t, reason, owned, smsg);
 	}
-	return kept;
+	return fire;
 }
 
 void tomb__settle_locked(tomb_t *t)
 {
 	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
-	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && t->live == 0) {
+	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && t->live == 0 &&
+	    t->firing == 0) {
 		atomic_fetch_or(&t->state, TOMB_S_DEAD);
 		pthread_cond_broadcast(&t->dead_cv);
+		if (t->dead_fd >= 0)
+			tomb__fd_signal(t->dead_fd);
 	}
+}
+
+void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)
+{
+	bool fire;
+
+	tomb__lock(t);
+	fire = tomb__kill_locked(t, reason, owned, smsg);
+	tomb__unlock(t);
+	if (fire)
+		tomb__fire_hooks(t);
 }
 
 /* Whether (t, reason) may be given to a kill: 0 or EINVAL. */
@@ -90,9 +120,7 @@ TOMB_EXPORT int tomb_kill(tomb_t *t, int reason)
 
 	if (err != 0)
 		return err;
-	tomb__lock(t);
-	tomb__kill_locked(t, reason, NULL, NULL);
-	tomb__unlock(t);
+	tomb__kill(t, reason, NULL, NULL);
 	return 0;
 }
 
@@ -100,7 +128,6 @@ TOMB_EXPORT int tomb_killf(tomb_t *t, int reason, const char *fmt, ...)
 {
 	char *msg = NULL;
 	va_list ap;
-	bool kept;
 	int err = check_kill(t, reason);
 
 	if (err != 0 || fmt == NULL)
@@ -112,10 +139,7 @@ TOMB_EXPORT int tomb_killf(tomb_t *t, int reason, const char *fmt, ...)
 		msg = NULL;
 	va_end(ap);
 
-	tomb__lock(t);
-	kept = tomb__kill_locked(t, reason, msg, NULL);
-	tomb__unlock(t);
-	if (!kept)
-		free(msg);
+	tomb__kill(t, reason, &msg, NULL);
+	free(msg); /* NULL if the tomb took it */
 	return reason;
 }

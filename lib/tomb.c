@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 _Thread_local const tomb_t *tomb__current;
 
@@ -47,6 +48,7 @@ TOMB_EXPORT tomb_t *tomb_new(void)
 	atomic_init(&t->sleepers, 0);
 	atomic_init(&t->reason, 0);
 	atomic_init(&t->msg, TOMB_MSG_ALIVE);
+	t->dying_fd = t->dead_fd = -1;
 	return t;
 
 fail_mutex:
@@ -66,7 +68,8 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	if (t == NULL)
 		return EINVAL;
 	tomb__lock(t);
-	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0) {
+	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
+	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0) {
 		tomb__unlock(t);
 		return EBUSY;
 	}
@@ -78,6 +81,10 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 
 	if (has_zombie)
 		pthread_join(zombie, NULL); /* it has returned; it is exiting */
+	if (t->dying_fd >= 0)
+		close(t->dying_fd);
+	if (t->dead_fd >= 0)
+		close(t->dead_fd);
 	pthread_cond_destroy(&t->dead_cv);
 	pthread_mutex_destroy(&t->mu);
 	free(t->owned[0]);

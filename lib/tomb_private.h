@@ -12,6 +12,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct hook;
+struct cond_node;
+
 /*
  * The states of a tomb, as bits of `state` (the model uses these names):
  *
@@ -20,12 +23,12 @@
  *                                     asked to stop, tomb_go still works.
  *   DEAD   (TOMB_S_DYING|TOMB_S_DEAD) dying and no worker running; final.
  *
- *   ALIVE --kill--> DYING --last worker returns--> DEAD
- *   ALIVE --kill while no worker is live---------> DEAD
+ *   ALIVE --kill--> DYING --last worker returns, last callback ends--> DEAD
+ *   ALIVE --kill while no worker is live and no callback is armed----> DEAD
  *
  * Both bits are set only under `mu`, and DEAD is set in the same critical
- * section that makes "dying and live == 0" true, so nobody can observe a tomb
- * that is dying with no live worker and not DEAD.  No bit is ever cleared.
+ * section that makes "dying and live == 0 and firing == 0" true, so nobody can
+ * observe a tomb in that condition that is not DEAD.  No bit is ever cleared.
  *
  * DEAD says every worker function has returned; a waiter returns only once,
  * in addition, every worker thread has been joined (see `zombie`).
@@ -60,8 +63,9 @@ struct tomb {
 	/* Guards every field below. */
 	pthread_mutex_t mu;
 
-	/* Broadcast when DEAD is set and when a waiter has finished joining
-	 * `zombie`.  Uses CLOCK_MONOTONIC for timed waits. */
+	/* Broadcast when DEAD is set, when a waiter has finished joining
+	 * `zombie`, and when a callback that tomb_off waits for has returned.
+	 * Uses CLOCK_MONOTONIC for timed waits. */
 	pthread_cond_t dead_cv;
 
 	/* Workers counted as running: tomb_go counts one before it creates the
@@ -86,6 +90,25 @@ struct tomb {
 	/* Threads inside tomb_wait/tomb_timedwait; tomb_free is EBUSY while > 0. */
 	uint32_t waiters;
 
+	/* Armed callbacks, oldest first, doubly linked through the hooks; each
+	 * is in state HOOK_ARMED.  Emptied by the kill, one hook at a time. */
+	struct hook *hooks_head, *hooks_tail;
+
+	/* Threads running t's callbacks right now (the killer, or a registering
+	 * thread when t was already dying).  DEAD requires firing == 0. */
+	uint32_t firing;
+
+	/* Threads in tomb_off waiting for a running callback to return. */
+	uint32_t off_waiters;
+
+	/* Condition waiters registered for a kill to wake, when the kernel has
+	 * no futex_waitv (see cond.c); NULL-terminated, linked through nodes
+	 * on the waiters' stacks. */
+	struct cond_node *condq;
+
+	/* The eventfds of tomb_dying_fd and tomb_dead_fd, -1 until asked for. */
+	int dying_fd, dead_fd;
+
 	/* Messages given to tomb_killf that became the message in force: one for
 	 * a provisional 0 reason and one for the final reason.  Freed by
 	 * tomb_free, never before, since a reader may hold either. */
@@ -95,19 +118,43 @@ struct tomb {
 	char defmsg[32];
 };
 
-/* The worker whose function this thread is running, if any (thread-local). */
+/* The tomb whose worker function this thread is running, if any. */
 extern _Thread_local const tomb_t *tomb__current;
 
-/*
- * Kills t with reason and msg (an owned string, or NULL for the default).
- * Call with t->mu held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING
- * must only come while t is dying.  Returns true when it kept msg (the tomb
- * now owns it); false means the caller still owns msg.
- */
-bool tomb__kill_locked(tomb_t *t, int reason, char *msg, const char *smsg);
+/* The tomb whose callback this thread is running, if any. */
+extern _Thread_local const tomb_t *tomb__firing;
 
-/* With t->mu held: sets DEAD if t is dying with no live worker. */
+/*
+ * Kills t with `reason` and a message: *owned (a malloc'd string the tomb
+ * takes, setting *owned to NULL) if owned and *owned are not NULL, else smsg
+ * (a static string) if not NULL, else the reason's default.  Call with t->mu
+ * held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING must only come
+ * while t is dying.  Returns true when callbacks are armed: the caller must
+ * then call tomb__fire_hooks(t) once it has released mu (firing was counted).
+ */
+bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg);
+
+/* tomb__kill_locked with the locking and the callbacks around it. */
+void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
+
+/* Runs t's armed callbacks, then uncounts this thread from `firing`.  Call
+ * without mu, after tomb__kill_locked returned true.  t may be dead and freed
+ * when it returns. */
+void tomb__fire_hooks(tomb_t *t);
+
+/* With t->mu held: wakes what a kill wakes (sleepers, condition waiters,
+ * the dying descriptor). */
+void tomb__wake_dying_locked(tomb_t *t);
+
+/* With t->mu held: sets DEAD if t is dying with no live worker and no
+ * running callback, and makes the dead descriptor readable. */
 void tomb__settle_locked(tomb_t *t);
+
+/* Makes an eventfd readable. */
+void tomb__fd_signal(int fd);
+
+/* With t->mu held: wakes the condition waiters registered on t (cond.c). */
+void tomb__cond_wake_registered_locked(tomb_t *t);
 
 /* Locks and unlocks mu; a failure there can only be a bug, so it aborts. */
 void tomb__lock(tomb_t *t);

@@ -15,7 +15,7 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
 		return EINVAL;
-	if (tomb__current == t)
+	if (tomb__current == t || tomb__firing == t)
 		return EDEADLK; /* it would wait for itself */
 
 	tomb__lock(t);

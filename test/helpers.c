@@ -1,6 +1,7 @@
 /* helpers.c: see helpers.h. */
 #include "helpers.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -56,7 +57,22 @@ int settled_thread_count(int expected)
 	}
 }
 
-static int leak_baseline;
+int fd_count(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int leak_baseline, fd_baseline;
 
 static void *nothing(void *arg)
 {
@@ -73,12 +89,15 @@ static void leak_setup(void)
 	if (pthread_create(&th, NULL, nothing, NULL) == 0)
 		pthread_join(th, NULL);
 	leak_baseline = settled_thread_count(1);
+	fd_baseline = fd_count();
+	ck_assert_int_gt(fd_baseline, 0);
 	ck_assert_int_gt(leak_baseline, 0);
 }
 
 static void leak_teardown(void)
 {
 	ck_assert_int_eq(settled_thread_count(leak_baseline), leak_baseline);
+	ck_assert_int_eq(fd_count(), fd_baseline);
 }
 
 void add_leak_check(TCase *tc)

@@ -20,13 +20,20 @@ Suite *make_go_suite(void);
 Suite *make_wait_suite(void);
 Suite *make_sleep_suite(void);
 Suite *make_race_suite(void);
+Suite *make_cond_suite(void);
+Suite *make_hook_suite(void);
+Suite *make_fd_suite(void);
 
-/* Adds the thread-leak fixture to tc: each test starts by recording the
- * process's thread count and ends by asserting it is back there. */
+/* Adds the leak fixture to tc: each test starts by recording the process's
+ * thread and descriptor counts and ends by asserting they are back there. */
 void add_leak_check(TCase *tc);
 
 /* The number of threads in this process, from /proc/self/status. */
 int thread_count(void);
+
+/* The number of open descriptors of this process (counting the one that
+ * reads /proc/self/fd). */
+int fd_count(void);
 
 /* Waits for the kernel to finish removing threads that have already been
  * joined, then returns the thread count (see helpers.c for why). */

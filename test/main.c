@@ -12,6 +12,9 @@ int main(void)
 	srunner_add_suite(sr, make_go_suite());
 	srunner_add_suite(sr, make_wait_suite());
 	srunner_add_suite(sr, make_sleep_suite());
+	srunner_add_suite(sr, make_cond_suite());
+	srunner_add_suite(sr, make_hook_suite());
+	srunner_add_suite(sr, make_fd_suite());
 	srunner_add_suite(sr, make_race_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);

@@ -1,0 +1,194 @@
+/* hook.c: callbacks that run when a tomb starts dying. */
+#include "config.h"
+
+#include "tomb_private.h"
+
+#include <errno.h>
+#include <stdalign.h>
+
+/*
+ * A hook's life, in `state` (the top bits hold HOOK_MAGIC, so that a struct
+ * never registered, or already unregistered, is told from a live one):
+ *
+ *   IDLE --tomb_on_dying, t alive--> ARMED --kill--> RUNNING --returns--> DONE
+ *   IDLE --tomb_on_dying, t dying-------------------> RUNNING
+ *   ARMED --tomb_off--> IDLE        DONE --tomb_off--> IDLE
+ *   RUNNING --tomb_off from inside the callback--> IDLE
+ *
+ * `state` and the links change only under t->mu; tomb_off reads `state`
+ * without it first, to find out whether `t` may be read at all.
+ */
+#define HOOK_MAGIC 0x70b50000u
+#define HOOK_MAGIC_MASK 0xffff0000u
+#define HOOK_IDLE (HOOK_MAGIC | 0u)
+#define HOOK_ARMED (HOOK_MAGIC | 1u)
+#define HOOK_RUNNING (HOOK_MAGIC | 2u)
+#define HOOK_DONE (HOOK_MAGIC | 3u)
+
+struct hook {
+	tomb_t *t;          /* set before ARMED, valid until IDLE again */
+	tomb_hook_fn *fn;
+	void *arg;
+	struct hook *prev, *next; /* in t's armed list while ARMED */
+	_Atomic uint32_t state;
+};
+
+_Static_assert(sizeof(struct hook) <= sizeof(tomb_hook_t),
+               "struct hook must fit in the public tomb_hook_t");
+_Static_assert(alignof(struct hook) <= alignof(tomb_hook_t),
+               "struct hook must be no more aligned than tomb_hook_t");
+
+/* The callback this thread is running, and whether it called tomb_off on
+ * itself (after which its storage may be gone).  Saved and restored around
+ * each call, since a callback may kill another tomb and run its callbacks. */
+static _Thread_local struct hook *running_hook;
+static _Thread_local bool running_hook_offed;
+_Thread_local const tomb_t *tomb__firing;
+
+static void set_state(struct hook *h, uint32_t st)
+{
+	atomic_store_explicit(&h->state, st, memory_order_release);
+}
+
+static uint32_t get_state(const struct hook *h)
+{
+	return atomic_load_explicit(&h->state, memory_order_acquire);
+}
+
+static void unlink_locked(tomb_t *t, struct hook *h)
+{
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		t->hooks_head = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	else
+		t->hooks_tail = h->prev;
+	h->prev = h->next = NULL;
+}
+
+/* Runs h, which is RUNNING and counted in t->firing, without t->mu; returns
+ * with t->mu held and h DONE (or IDLE, untouched, if it unregistered
+ * itself). */
+static void run_locked_out(tomb_t *t, struct hook *h)
+{
+	struct hook *saved_hook = running_hook;
+	bool saved_offed = running_hook_offed;
+	const tomb_t *saved_firing = tomb__firing;
+
+	running_hook = h;
+	running_hook_offed = false;
+	tomb__firing = t;
+	tomb__unlock(t);
+	h->fn(t, h->arg);
+	tomb__lock(t);
+	if (!running_hook_offed) {
+		set_state(h, HOOK_DONE);
+		if (t->off_waiters > 0)
+			pthread_cond_broadcast(&t->dead_cv);
+	}
+	running_hook = saved_hook;
+	running_hook_offed = saved_offed;
+	tomb__firing = saved_firing;
+}
+
+void tomb__fire_hooks(tomb_t *t)
+{
+	struct hook *h;
+
+	tomb__lock(t);
+	while ((h = t->hooks_head) != NULL) {
+		unlink_locked(t, h);
+		set_state(h, HOOK_RUNNING);
+		run_locked_out(t, h);
+	}
+	t->firing--;
+	tomb__settle_locked(t);
+	tomb__unlock(t);
+}
+
+TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
+                              tomb_hook_t *hook)
+{
+	struct hook *h = (struct hook *)hook;
+	uint32_t st;
+
+	if (t == NULL || fn == NULL || h == NULL)
+		return EINVAL;
+	st = get_state(h);
+	if ((st & HOOK_MAGIC_MASK) == HOOK_MAGIC && st != HOOK_IDLE)
+		return EBUSY;
+	h->t = t;
+	h->fn = fn;
+	h->arg = arg;
+	h->prev = h->next = NULL;
+
+	tomb__lock(t);
+	if (tomb_dying(t)) {
+		/* Already dying: run it now, here, counted as firing so that t
+		 * is not dead (or freed) under the callback. */
+		set_state(h, HOOK_RUNNING);
+		t->firing++;
+		run_locked_out(t, h);
+		t->firing--;
+		tomb__settle_locked(t);
+	} else {
+		h->prev = t->hooks_tail;
+		if (t->hooks_tail != NULL)
+			t->hooks_tail->next = h;
+		else
+			t->hooks_head = h;
+		t->hooks_tail = h;
+		set_state(h, HOOK_ARMED);
+	}
+	tomb__unlock(t);
+	return 0;
+}
+
+TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
+{
+	struct hook *h = (struct hook *)hook;
+	tomb_t *t;
+	uint32_t st;
+	int err;
+
+	if (h == NULL)
+		return EINVAL;
+	st = get_state(h);
+	if ((st & HOOK_MAGIC_MASK) != HOOK_MAGIC || st == HOOK_IDLE)
+		return EINVAL;
+	t = h->t;
+
+	tomb__lock(t);
+	for (;;) {
+		st = get_state(h);
+		if (st == HOOK_ARMED) {
+			unlink_locked(t, h);
+			err = 0;
+			break;
+		}
+		if (st == HOOK_DONE) {
+			err = EALREADY;
+			break;
+		}
+		if (st != HOOK_RUNNING) {
+			err = EINVAL; /* another tomb_off won the race */
+			goto out;
+		}
+		if (running_hook == h) {
+			/* From inside the callback: do not wait for ourselves,
+			 * and tell the runner not to touch h again. */
+			running_hook_offed = true;
+			err = EALREADY;
+			break;
+		}
+		t->off_waiters++;
+		pthread_cond_wait(&t->dead_cv, &t->mu);
+		t->off_waiters--;
+	}
+	set_state(h, HOOK_IDLE);
+out:
+	tomb__unlock(t);
+	return err;
+}
