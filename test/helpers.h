@@ -13,6 +13,18 @@
 
 #include "tomb.h"
 
+/* Whether ThreadSanitizer watches this build. */
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+#ifndef UNDER_TSAN
+#define UNDER_TSAN 0
+#endif
+
 /* The suites, one per module, chained by main.c. */
 Suite *make_state_suite(void);
 Suite *make_kill_suite(void);

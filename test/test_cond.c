@@ -274,11 +274,13 @@ START_TEST(test_cond_bad_input)
 	ck_assert_int_eq(tomb_cond_wait(t, &c, NULL, NULL), EINVAL);
 	ck_assert_int_eq(tomb_cond_wait(t, &c, &m, &bad), EINVAL);
 	/* Waiting with an error-checking mutex this thread does not hold:
-	 * EPERM at once, not a hang. */
+	 * EPERM at once, not a hang.  (ThreadSanitizer reports the unlock of
+	 * an unlocked mutex that this deliberately makes.) */
 	pthread_mutexattr_init(&a);
 	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ERRORCHECK);
 	pthread_mutex_init(&checked, &a);
-	ck_assert_int_eq(tomb_cond_wait(t, &c, &checked, NULL), EPERM);
+	if (!UNDER_TSAN)
+		ck_assert_int_eq(tomb_cond_wait(t, &c, &checked, NULL), EPERM);
 	ck_assert_int_eq(tomb_cond_destroy(&c), 0);
 	pthread_mutex_destroy(&checked);
 	pthread_mutexattr_destroy(&a);

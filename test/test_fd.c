@@ -70,6 +70,24 @@ START_TEST(test_epoll_wakes)
 }
 END_TEST
 
+/* The kill lands around the moment the worker starts polling. */
+START_TEST(test_kill_races_poll)
+{
+	for (int i = 0; i < 2000; i++) {
+		tomb_t *t = tomb_new();
+		struct poller p = {.rc = -1, .use_epoll = (i & 1) != 0};
+
+		p.fd = tomb_dying_fd(t);
+		ck_assert_int_ge(p.fd, 0);
+		ck_assert_int_eq(tomb_go(t, poll_worker, &p), 0);
+		ck_assert_int_eq(tomb_kill(t, 0), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(p.rc, 1);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_dead_after_dying)
 {
 	tomb_t *t = tomb_new();
@@ -183,8 +201,10 @@ Suite *make_fd_suite(void)
 	TCase *tc = tcase_create("fd");
 
 	add_leak_check(tc);
+	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_poll_wakes);
 	tcase_add_test(tc, test_epoll_wakes);
+	tcase_add_test(tc, test_kill_races_poll);
 	tcase_add_test(tc, test_dead_after_dying);
 	tcase_add_test(tc, test_made_late_is_readable_at_once);
 	tcase_add_test(tc, test_cloexec_and_closed_by_free);
