@@ -15,8 +15,10 @@
  *   ARMED --tomb_off--> IDLE        DONE --tomb_off--> IDLE
  *   RUNNING --tomb_off from inside the callback--> IDLE
  *
- * `state` and the links change only under t->mu; tomb_off reads `state`
- * without it first, to find out whether `t` may be read at all.
+ * `state` and the links change only under t->mu, except DONE -> IDLE, a
+ * compare-and-swap in tomb_off without the lock (nothing else leaves DONE);
+ * tomb_off reads `state` without the lock first, to find out whether `t` may
+ * be read at all.
  */
 #define HOOK_MAGIC 0x70b50000u
 #define HOOK_MAGIC_MASK 0xffff0000u
@@ -158,6 +160,12 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 	st = get_state(h);
 	if ((st & HOOK_MAGIC_MASK) != HOOK_MAGIC || st == HOOK_IDLE)
 		return EINVAL;
+	/* DONE is final but for this step, which needs no lock: so a hook that
+	 * ran may be unregistered even after its tomb was freed. */
+	if (st == HOOK_DONE)
+		return atomic_compare_exchange_strong(&h->state, &st, HOOK_IDLE)
+		               ? EALREADY
+		               : EINVAL;
 	t = h->t;
 
 	tomb__lock(t);
