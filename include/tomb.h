@@ -16,6 +16,9 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #ifdef __cplusplus
@@ -58,6 +61,38 @@ TOMB_EXPORT const char *tomb_version(void);
 /* A new, alive tomb with no worker; NULL and errno ENOMEM on failure. */
 TOMB_EXPORT tomb_t *tomb_new(void);
 
+/* How a tomb answers its workers' returns (see tomb(7)). */
+enum tomb_lifetime {
+	/* gopkg.in/tomb.v2, the default: a non-zero return kills with it; the
+	 * last worker to return kills with 0. */
+	TOMB_LIFETIME_TOMB = 0,
+	/* golang.org/x/sync/errgroup: a non-zero return kills with it; the tomb
+	 * dies with 0 only once its owner waits and no worker runs. */
+	TOMB_LIFETIME_ERRGROUP = 1,
+	/* github.com/pkg/group: any return kills, with 0 or the reason. */
+	TOMB_LIFETIME_GROUP = 2
+};
+
+/*
+ * Options for tomb_new_opts.  Zero (or NULL) means the default for every
+ * field, so initialise the whole struct: struct tomb_opts o = {0};  Fields
+ * may be added in later versions, in the reserved space, which must be zero.
+ */
+struct tomb_opts {
+	int lifetime;       /* an enum tomb_lifetime; default TOMB_LIFETIME_TOMB */
+	int limit;          /* most workers running at once; 0: no limit */
+	const char *name;   /* copied; names unnamed workers' threads too */
+	size_t stack_size;  /* bytes of stack per worker; 0: the system default */
+	void *reserved_[6]; /* must be zero */
+};
+
+/* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
+ * option, or a reserved field not zero), or ENOMEM. */
+TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
+
+/* The name given in the options, or "" (NULL for NULL t). */
+TOMB_EXPORT const char *tomb_name(const tomb_t *t);
+
 /* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
  * a thread waits or sleeps on t, a callback runs, or a callback is still
  * registered.  Joins any finished worker thread not yet joined. */
@@ -67,6 +102,45 @@ TOMB_EXPORT int tomb_free(tomb_t *t);
  * ESRCH (t is dead), or pthread_create's error (EAGAIN, ENOMEM); a failure
  * leaves t as if the call had never been made. */
 TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
+
+/* tomb_go, naming the worker: the name (its first 15 bytes) goes to the
+ * thread, as ps, top and gdb show it, and into tomb_dump.  NULL: no name. */
+TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
+                              void *arg);
+
+/* tomb_go that never blocks: EBUSY when the limit is reached, else as
+ * tomb_go.  (With a limit, tomb_go blocks while the limit is reached, and
+ * fails with ECANCELED if t is dying then, or EDEADLK if every running
+ * worker, the caller among them, would be waiting for a slot.) */
+TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg);
+
+/* Sets the limit on workers running at once (0: none).  Workers already
+ * running go on; if more run than the new limit allows, new ones wait until
+ * enough have returned; a raised limit wakes tomb_go calls that wait.
+ * 0, or EINVAL for NULL t or a negative limit. */
+TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit);
+
+/* The number of workers running (started, function not yet returned). */
+TOMB_EXPORT size_t tomb_count(const tomb_t *t);
+
+/* What tomb_foreach tells about a running worker. */
+struct tomb_worker_info {
+	const char *name;        /* "" if unnamed; valid during the call only */
+	pid_t tid;               /* the thread's id (gettid); 0 if not yet running */
+	struct timespec started; /* when tomb_go started it, CLOCK_MONOTONIC */
+};
+
+/* Calls fn(info, arg) for each running worker, oldest first, with t's lock
+ * held: fn must not call libtomb on t.  0, or EINVAL for NULL t or fn. */
+TOMB_EXPORT int tomb_foreach(tomb_t *t,
+                             void (*fn)(const struct tomb_worker_info *info,
+                                        void *arg),
+                             void *arg);
+
+/* Writes a report of t and its running workers (name, thread id, how long
+ * each has run) to f, e.g. after tomb_timedwait timed out.  0, EINVAL for
+ * NULL t or f, or EIO if writing failed. */
+TOMB_EXPORT int tomb_dump(tomb_t *t, FILE *f);
 
 /* Asks every worker to stop: t becomes dying with `reason` (the first non-zero
  * reason wins; 0 is provisional).  0, or EINVAL for NULL t, TOMB_STILL_ALIVE,

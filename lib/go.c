@@ -1,48 +1,95 @@
-/* go.c: starting workers, and what happens when one returns. */
+/* go.c: starting workers, the limit on them, and what a return does. */
 #include "config.h"
 
 #include "tomb_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-/* What a new thread needs to run a worker; freed by the worker itself. */
-struct start {
+/* A running worker: allocated by tomb_go, linked in t's list under mu, and
+ * unlinked and freed by the worker once its function has returned. */
+struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
 	void *arg;
+	struct worker *prev, *next; /* t's running workers, under t->mu */
+	_Atomic pid_t tid;          /* set by the thread when it starts */
+	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
+	char name[16];              /* what the thread is called; "" if none */
 };
 
-/* The tomb lifetime (tomb.v2): a non-zero return kills with it, and the last
- * worker to return kills with 0.  Called with mu held, after live--. */
+static void link_locked(tomb_t *t, struct worker *w)
+{
+	w->prev = t->workers_tail;
+	w->next = NULL;
+	if (t->workers_tail != NULL)
+		t->workers_tail->next = w;
+	else
+		t->workers_head = w;
+	t->workers_tail = w;
+}
+
+static void unlink_locked(tomb_t *t, struct worker *w)
+{
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		t->workers_head = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	else
+		t->workers_tail = w->prev;
+}
+
+/* What a return does, by lifetime.  Called with mu held, after live--.
+ * Returns true when the kill it made armed callbacks to run. */
 static bool worker_returned_locked(tomb_t *t, int rc)
 {
-	bool fire = false;
+	bool fire = false, last = t->live == 0;
 
 	if (rc == TOMB_STILL_ALIVE)
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
 	else if (rc == TOMB_EDYING && !tomb_dying(t))
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_EDYING);
-	else if (rc != TOMB_EDYING && (rc != 0 || t->live == 0))
+	else if (rc == TOMB_EDYING)
+		; /* "stopped because dying": the reason stays */
+	else if (rc != 0 || t->lifetime == TOMB_LIFETIME_GROUP)
 		fire = tomb__kill_locked(t, rc, NULL, NULL);
+	else if (last && (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
+		fire = tomb__kill_locked(t, 0, NULL, NULL);
+	if (t->slot_waiters > 0)
+		pthread_cond_signal(&t->slot_cv);
 	tomb__settle_locked(t);
 	return fire;
 }
 
+void tomb__wake_slot_waiters_locked(tomb_t *t)
+{
+	if (t->slot_waiters > 0)
+		pthread_cond_broadcast(&t->slot_cv);
+}
+
 static void *worker_main(void *p)
 {
-	struct start st = *(struct start *)p;
-	tomb_t *t = st.t;
+	struct worker *w = p;
+	tomb_t *t = w->t;
 	pthread_t prev;
 	bool has_prev, fire;
 	int rc;
 
-	free(p);
+	atomic_store_explicit(&w->tid, (pid_t)syscall(SYS_gettid),
+	                      memory_order_relaxed);
+	if (w->name[0] != '\0')
+		pthread_setname_np(pthread_self(), w->name);
 	tomb__current = t;
-	rc = st.fn(t, st.arg);
+	rc = w->fn(t, w->arg);
 	tomb__current = NULL;
 
 	tomb__lock(t);
+	unlink_locked(t, w);
 	/* Join the chain: whoever joins this thread joins its predecessor. */
 	has_prev = t->has_zombie;
 	prev = t->zombie;
@@ -52,6 +99,7 @@ static void *worker_main(void *p)
 	t->ended++;
 	fire = worker_returned_locked(t, rc);
 	tomb__unlock(t);
+	free(w);
 	/* The kill this return made runs the callbacks here, in the killing
 	 * thread.  After that (or at once) t may be dead and freed: do not
 	 * touch it again. */
@@ -63,9 +111,40 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
+/* With mu held: waits for a slot under the limit.  0 when the worker may
+ * start, or ESRCH, ECANCELED, EBUSY (may not block) or EDEADLK. */
+static int take_slot_locked(tomb_t *t, bool may_block)
 {
-	struct start *st;
+	bool own = tomb__current == t, waited = false;
+
+	for (;;) {
+		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+		if (s & TOMB_S_DEAD)
+			return ESRCH;
+		if (waited && (s & TOMB_S_DYING))
+			return ECANCELED; /* t died while this call waited */
+		if (t->limit == 0 || t->live < (size_t)t->limit)
+			return 0;
+		if (s & TOMB_S_DYING)
+			return ECANCELED;
+		if (!may_block)
+			return EBUSY;
+		if (own && t->slot_waiting_workers + 1 >= t->live)
+			return EDEADLK; /* every running worker would wait */
+		t->slot_waiters++;
+		t->slot_waiting_workers += own;
+		pthread_cond_wait(&t->slot_cv, &t->mu);
+		t->slot_waiting_workers -= own;
+		t->slot_waiters--;
+		waited = true;
+	}
+}
+
+static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
+              bool may_block)
+{
+	struct worker *w;
 	pthread_t th;
 	uint64_t ended_before;
 	bool fire = false;
@@ -73,40 +152,105 @@ TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
 
 	if (t == NULL || fn == NULL)
 		return EINVAL;
-	st = malloc(sizeof(*st));
-	if (st == NULL)
+	w = malloc(sizeof(*w));
+	if (w == NULL)
 		return ENOMEM;
-	st->t = t;
-	st->fn = fn;
-	st->arg = arg;
+	w->t = t;
+	w->fn = fn;
+	w->arg = arg;
+	atomic_init(&w->tid, 0);
+	clock_gettime(CLOCK_MONOTONIC, &w->started);
+	if (name == NULL)
+		name = t->name;
+	strncpy(w->name, name, sizeof(w->name) - 1);
+	w->name[sizeof(w->name) - 1] = '\0';
 
 	tomb__lock(t);
-	if (atomic_load_explicit(&t->state, memory_order_relaxed) & TOMB_S_DEAD) {
+	err = take_slot_locked(t, may_block);
+	if (err != 0) {
 		tomb__unlock(t);
-		free(st);
-		return ESRCH;
+		free(w);
+		return err;
 	}
 	/* Counted before it exists, so that t cannot become DEAD (or be freed)
 	 * while the thread is being made, without holding mu across that. */
 	t->live++;
+	link_locked(t, w);
 	ended_before = t->ended;
 	tomb__unlock(t);
 
-	err = pthread_create(&th, NULL, worker_main, st);
+	err = pthread_create(&th, t->has_attr ? &t->attr : NULL, worker_main, w);
 	if (err == 0)
 		return 0;
 
 	/* Undo the count as if this call had never been made.  A worker that
 	 * returned meanwhile saw our count and so did not act as the last one:
 	 * if it was, act for it now. */
-	free(st);
 	tomb__lock(t);
+	unlink_locked(t, w);
 	t->live--;
-	if (t->live == 0 && t->ended != ended_before && !tomb_dying(t))
+	if (t->live == 0 && t->ended != ended_before && !tomb_dying(t) &&
+	    (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
 		fire = tomb__kill_locked(t, 0, NULL, NULL);
+	if (t->slot_waiters > 0)
+		pthread_cond_signal(&t->slot_cv);
 	tomb__settle_locked(t);
 	tomb__unlock(t);
+	free(w);
 	if (fire)
 		tomb__fire_hooks(t);
 	return err;
+}
+
+TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
+{
+	return go(t, NULL, fn, arg, true);
+}
+
+TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
+                              void *arg)
+{
+	return go(t, name, fn, arg, true);
+}
+
+TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg)
+{
+	return go(t, NULL, fn, arg, false);
+}
+
+TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)
+{
+	if (t == NULL || limit < 0)
+		return EINVAL;
+	tomb__lock(t);
+	t->limit = limit;
+	if (t->slot_waiters > 0)
+		pthread_cond_broadcast(&t->slot_cv);
+	tomb__unlock(t);
+	return 0;
+}
+
+TOMB_EXPORT size_t tomb_count(const tomb_t *t)
+{
+	return t == NULL ? 0 : atomic_load(&t->live);
+}
+
+TOMB_EXPORT int tomb_foreach(tomb_t *t,
+                             void (*fn)(const struct tomb_worker_info *info,
+                                        void *arg),
+                             void *arg)
+{
+	if (t == NULL || fn == NULL)
+		return EINVAL;
+	tomb__lock(t);
+	for (struct worker *w = t->workers_head; w != NULL; w = w->next) {
+		struct tomb_worker_info info = {
+			.name = w->name,
+			.tid = atomic_load_explicit(&w->tid, memory_order_relaxed),
+			.started = w->started,
+		};
+		fn(&info, arg);
+	}
+	tomb__unlock(t);
+	return 0;
 }

@@ -51,6 +51,7 @@ void tomb__wake_dying_locked(tomb_t *t)
 	if (atomic_load(&t->sleepers) > 0)
 		tomb_futex_wake_all(&t->state);
 	tomb__cond_wake_registered_locked(t);
+	tomb__wake_slot_waiters_locked(t);
 	if (t->dying_fd >= 0)
 		tomb__fd_signal(t->dying_fd);
 }

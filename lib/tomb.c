@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 _Thread_local const tomb_t *tomb__current;
@@ -26,38 +27,87 @@ void tomb__unlock(tomb_t *t)
 		abort();
 }
 
+/* 0 if every option is valid, else EINVAL. */
+static int check_opts(const struct tomb_opts *o)
+{
+	if (o->lifetime < TOMB_LIFETIME_TOMB || o->lifetime > TOMB_LIFETIME_GROUP ||
+	    o->limit < 0)
+		return EINVAL;
+	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
+		if (o->reserved_[i] != NULL)
+			return EINVAL;
+	return 0;
+}
+
 TOMB_EXPORT tomb_t *tomb_new(void)
 {
-	tomb_t *t = calloc(1, sizeof(*t));
-	pthread_condattr_t ca;
-	int err = ENOMEM;
+	return tomb_new_opts(NULL);
+}
 
-	if (t == NULL)
+TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
+{
+	static const struct tomb_opts defaults;
+	const struct tomb_opts *o = opts != NULL ? opts : &defaults;
+	tomb_t *t = NULL;
+	pthread_condattr_t ca;
+	int err;
+
+	if ((err = check_opts(o)) != 0)
 		goto fail;
-	if ((err = pthread_mutex_init(&t->mu, NULL)) != 0)
+	err = ENOMEM;
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		goto fail;
+	if ((t->name = strdup(o->name != NULL ? o->name : "")) == NULL)
 		goto fail_free;
-	if ((err = pthread_condattr_init(&ca)) != 0)
+	if (o->stack_size != 0) {
+		if ((err = pthread_attr_init(&t->attr)) != 0)
+			goto fail_name;
+		t->has_attr = true;
+		/* EINVAL below the system's minimum. */
+		if ((err = pthread_attr_setstacksize(&t->attr, o->stack_size)) != 0)
+			goto fail_attr;
+	}
+	if ((err = pthread_mutex_init(&t->mu, NULL)) != 0)
+		goto fail_attr;
+	if ((err = pthread_cond_init(&t->slot_cv, NULL)) != 0)
 		goto fail_mutex;
+	if ((err = pthread_condattr_init(&ca)) != 0)
+		goto fail_slot_cv;
 	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	if (err == 0)
 		err = pthread_cond_init(&t->dead_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (err != 0)
-		goto fail_mutex;
+		goto fail_slot_cv;
+	t->lifetime = o->lifetime;
+	t->limit = o->limit;
 	atomic_init(&t->state, 0);
 	atomic_init(&t->sleepers, 0);
 	atomic_init(&t->reason, 0);
 	atomic_init(&t->msg, TOMB_MSG_ALIVE);
+	atomic_init(&t->live, 0);
 	t->dying_fd = t->dead_fd = -1;
 	return t;
 
+fail_slot_cv:
+	pthread_cond_destroy(&t->slot_cv);
 fail_mutex:
 	pthread_mutex_destroy(&t->mu);
+fail_attr:
+	if (t->has_attr)
+		pthread_attr_destroy(&t->attr);
+fail_name:
+	free(t->name);
 fail_free:
 	free(t);
 fail:
 	errno = err;
 	return NULL;
+}
+
+TOMB_EXPORT const char *tomb_name(const tomb_t *t)
+{
+	return t != NULL ? t->name : NULL;
 }
 
 TOMB_EXPORT int tomb_free(tomb_t *t)
@@ -86,7 +136,11 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	if (t->dead_fd >= 0)
 		close(t->dead_fd);
 	pthread_cond_destroy(&t->dead_cv);
+	pthread_cond_destroy(&t->slot_cv);
 	pthread_mutex_destroy(&t->mu);
+	if (t->has_attr)
+		pthread_attr_destroy(&t->attr);
+	free(t->name);
 	free(t->owned[0]);
 	free(t->owned[1]);
 	free(t);

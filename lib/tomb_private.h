@@ -14,6 +14,7 @@
 
 struct hook;
 struct cond_node;
+struct worker;
 
 /*
  * The states of a tomb, as bits of `state` (the model uses these names):
@@ -68,10 +69,38 @@ struct tomb {
 	 * Uses CLOCK_MONOTONIC for timed waits. */
 	pthread_cond_t dead_cv;
 
+	/* How returns kill (enum tomb_lifetime), the limit on running workers
+	 * (0: none; under mu), and the name ("" if none).  Fixed at creation,
+	 * but for the limit. */
+	int lifetime;
+	int limit;
+	char *name;
+
+	/* Thread attributes for workers, when the options set any. */
+	bool has_attr;
+	pthread_attr_t attr;
+
 	/* Workers counted as running: tomb_go counts one before it creates the
 	 * thread, and the worker uncounts itself after its function returned.
-	 * DEAD requires live == 0. */
-	uint64_t live;
+	 * DEAD requires live == 0.  Written under mu; read without it by
+	 * tomb_count. */
+	_Atomic size_t live;
+
+	/* The running workers' records, oldest first (tomb_foreach, tomb_dump):
+	 * linked by tomb_go with the count, unlinked by the worker with it. */
+	struct worker *workers_head, *workers_tail;
+
+	/* tomb_go calls waiting for a slot under the limit, and how many of
+	 * them are t's own workers (when all running workers wait, none can
+	 * ever return: EDEADLK).  slot_cv is signalled when a worker returns,
+	 * broadcast when the limit rises or t starts dying. */
+	uint32_t slot_waiters;
+	uint32_t slot_waiting_workers;
+	pthread_cond_t slot_cv;
+
+	/* The owner has called tomb_wait or tomb_timedwait (errgroup and group
+	 * lifetimes die with 0 once this holds and no worker runs). */
+	bool waited;
 
 	/* Workers whose function has returned, ever.  tomb_go compares it before
 	 * and after a failed pthread_create to learn whether a worker ended while
@@ -145,6 +174,10 @@ void tomb__fire_hooks(tomb_t *t);
 /* With t->mu held: wakes what a kill wakes (sleepers, condition waiters,
  * the dying descriptor). */
 void tomb__wake_dying_locked(tomb_t *t);
+
+/* With t->mu held, when t has just become dying: wakes tomb_go calls that
+ * wait for a slot. */
+void tomb__wake_slot_waiters_locked(tomb_t *t);
 
 /* With t->mu held: sets DEAD if t is dying with no live worker and no
  * running callback, and makes the dead descriptor readable. */

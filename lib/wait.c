@@ -19,7 +19,18 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 		return EDEADLK; /* it would wait for itself */
 
 	tomb__lock(t);
-	t->waiters++;
+	t->waiters++; /* from here t cannot be freed under us */
+	if (!t->waited) {
+		/* The errgroup and group lifetimes die with 0 once their owner
+		 * waits and no worker runs. */
+		t->waited = true;
+		if (t->lifetime != TOMB_LIFETIME_TOMB && t->live == 0 &&
+		    !tomb_dying(t) && tomb__kill_locked(t, 0, NULL, NULL)) {
+			tomb__unlock(t);
+			tomb__fire_hooks(t);
+			tomb__lock(t);
+		}
+	}
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
