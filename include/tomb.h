@@ -79,15 +79,20 @@ enum tomb_lifetime {
  * may be added in later versions, in the reserved space, which must be zero.
  */
 struct tomb_opts {
+	tomb_t *parent;     /* dies with it, counts as one of its workers */
 	int lifetime;       /* an enum tomb_lifetime; default TOMB_LIFETIME_TOMB */
 	int limit;          /* most workers running at once; 0: no limit */
 	const char *name;   /* copied; names unnamed workers' threads too */
 	size_t stack_size;  /* bytes of stack per worker; 0: the system default */
-	void *reserved_[6]; /* must be zero */
+	void *reserved_[5]; /* must be zero */
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
- * option, or a reserved field not zero), or ENOMEM. */
+ * option, or a reserved field not zero), ESRCH (the parent is dead), or
+ * ENOMEM.  A child dies when its parent dies, with the parent's reason unless
+ * it had one of its own; its death does not kill the parent, but the parent
+ * is not dead while a child is not: one wait on the root covers the tree.
+ * Free children before their parent (EBUSY otherwise). */
 TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
 
 /* The name given in the options, or "" (NULL for NULL t). */

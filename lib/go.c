@@ -48,7 +48,7 @@ static void unlink_locked(tomb_t *t, struct worker *w)
  * Returns true when the kill it made armed callbacks to run. */
 static bool worker_returned_locked(tomb_t *t, int rc)
 {
-	bool fire = false, last = t->live == 0;
+	bool fire = false, last = t->live == 0 && t->children_live == 0;
 
 	if (rc == TOMB_STILL_ALIVE)
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
@@ -189,7 +189,8 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	tomb__lock(t);
 	unlink_locked(t, w);
 	t->live--;
-	if (t->live == 0 && t->ended != ended_before && !tomb_dying(t) &&
+	if (t->live == 0 && t->children_live == 0 &&
+	    t->ended != ended_before && !tomb_dying(t) &&
 	    (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
 		fire = tomb__kill_locked(t, 0, NULL, NULL);
 	if (t->slot_waiters > 0)

@@ -81,16 +81,31 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 	return fire;
 }
 
+/* With p->mu not held and its child's held: the child is now DEAD. */
+static void child_died(tomb_t *p)
+{
+	tomb__lock(p);
+	p->children_live--;
+	/* A waiting errgroup or group owner may now have nothing left to wait
+	 * for; its waiter kills with 0 itself, outside the child's lock. */
+	if (p->waiters > 0 && p->children_live == 0 && p->live == 0)
+		pthread_cond_broadcast(&p->dead_cv);
+	tomb__settle_locked(p);
+	tomb__unlock(p);
+}
+
 void tomb__settle_locked(tomb_t *t)
 {
 	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
 	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && t->live == 0 &&
-	    t->firing == 0) {
+	    t->firing == 0 && t->children_live == 0) {
 		atomic_fetch_or(&t->state, TOMB_S_DEAD);
 		pthread_cond_broadcast(&t->dead_cv);
 		if (t->dead_fd >= 0)
 			tomb__fd_signal(t->dead_fd);
+		if (t->parent != NULL)
+			child_died(t->parent);
 	}
 }
 

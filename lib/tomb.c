@@ -39,6 +39,71 @@ static int check_opts(const struct tomb_opts *o)
 	return 0;
 }
 
+/* The hook a child registers on its parent: the parent's death kills it,
+ * with the parent's reason and message (valid while the parent is, which
+ * outlives the child). */
+static void kill_child(tomb_t *parent, void *child)
+{
+	tomb__kill(child, tomb_err(parent), NULL, tomb_errmsg(parent));
+}
+
+/* Makes c, fully made and seen by nobody yet, a child of p: 0, or ESRCH if
+ * p is dead. */
+static int adopt(tomb_t *p, tomb_t *c)
+{
+	tomb__lock(p);
+	if (atomic_load_explicit(&p->state, memory_order_relaxed) & TOMB_S_DEAD) {
+		tomb__unlock(p);
+		return ESRCH;
+	}
+	c->parent = p;
+	c->sib_prev = NULL;
+	c->sib_next = p->children_head;
+	if (p->children_head != NULL)
+		p->children_head->sib_prev = c;
+	p->children_head = c;
+	p->children_live++;
+	tomb__unlock(p);
+	/* If p is dying already, this kills c at once. */
+	tomb_on_dying(p, kill_child, c, &c->parent_hook);
+	return 0;
+}
+
+/* Undoes adopt, when c is being freed. */
+static void disown(tomb_t *c)
+{
+	tomb_t *p = c->parent;
+
+	tomb_off(&c->parent_hook); /* waits if it is killing c right now */
+	tomb__lock(p);
+	while (c->pinned > 0) /* a waiter of p is joining c's threads */
+		pthread_cond_wait(&p->dead_cv, &p->mu);
+	if (c->sib_prev != NULL)
+		c->sib_prev->sib_next = c->sib_next;
+	else
+		p->children_head = c->sib_next;
+	if (c->sib_next != NULL)
+		c->sib_next->sib_prev = c->sib_prev;
+	if (!(atomic_load_explicit(&c->state, memory_order_relaxed) &
+	      TOMB_S_DEAD)) {
+		/* Freed without dying: it leaves like a child that died. */
+		p->children_live--;
+		tomb__settle_locked(p);
+	}
+	tomb__unlock(p);
+}
+
+bool tomb__inside(const tomb_t *t)
+{
+	for (const tomb_t *a = tomb__current; a != NULL; a = a->parent)
+		if (a == t)
+			return true;
+	for (const tomb_t *a = tomb__firing; a != NULL; a = a->parent)
+		if (a == t)
+			return true;
+	return false;
+}
+
 TOMB_EXPORT tomb_t *tomb_new(void)
 {
 	return tomb_new_opts(NULL);
@@ -87,8 +152,12 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	atomic_init(&t->msg, TOMB_MSG_ALIVE);
 	atomic_init(&t->live, 0);
 	t->dying_fd = t->dead_fd = -1;
+	if (o->parent != NULL && (err = adopt(o->parent, t)) != 0)
+		goto fail_dead_cv;
 	return t;
 
+fail_dead_cv:
+	pthread_cond_destroy(&t->dead_cv);
 fail_slot_cv:
 	pthread_cond_destroy(&t->slot_cv);
 fail_mutex:
@@ -119,7 +188,8 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		return EINVAL;
 	tomb__lock(t);
 	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
-	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0) {
+	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0 ||
+	    t->children_head != NULL) {
 		tomb__unlock(t);
 		return EBUSY;
 	}
@@ -131,6 +201,8 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 
 	if (has_zombie)
 		pthread_join(zombie, NULL); /* it has returned; it is exiting */
+	if (t->parent != NULL)
+		disown(t);
 	if (t->dying_fd >= 0)
 		close(t->dying_fd);
 	if (t->dead_fd >= 0)

@@ -24,12 +24,14 @@ struct worker;
  *                                     asked to stop, tomb_go still works.
  *   DEAD   (TOMB_S_DYING|TOMB_S_DEAD) dying and no worker running; final.
  *
- *   ALIVE --kill--> DYING --last worker returns, last callback ends--> DEAD
- *   ALIVE --kill while no worker is live and no callback is armed----> DEAD
+ *   ALIVE --kill--> DYING --the last of its workers, callbacks and
+ *                           children ends-----------------------> DEAD
+ *   ALIVE --kill with none of those left-------------------------> DEAD
  *
  * Both bits are set only under `mu`, and DEAD is set in the same critical
- * section that makes "dying and live == 0 and firing == 0" true, so nobody can
- * observe a tomb in that condition that is not DEAD.  No bit is ever cleared.
+ * section that makes "dying and live == 0 and firing == 0 and children_live
+ * == 0" true, so nobody can observe a tomb in that condition that is not DEAD.
+ * No bit is ever cleared.
  *
  * DEAD says every worker function has returned; a waiter returns only once,
  * in addition, every worker thread has been joined (see `zombie`).
@@ -75,6 +77,24 @@ struct tomb {
 	int lifetime;
 	int limit;
 	char *name;
+
+	/* The parent tomb (fixed at creation; NULL for a root), and the hook on
+	 * the parent that kills this tomb when the parent dies.  Lock order:
+	 * a child's mu may be held while its parent's is taken, never the
+	 * other way round. */
+	tomb_t *parent;
+	tomb_hook_t parent_hook;
+
+	/* Under the PARENT's mu: this tomb's place in the parent's list of
+	 * children, and how many of the parent's waiters are reaping it (a
+	 * child is not freed while pinned). */
+	tomb_t *sib_prev, *sib_next;
+	uint32_t pinned;
+
+	/* Children not yet freed (a list through their sib_ links), and how
+	 * many are not DEAD.  DEAD requires children_live == 0. */
+	tomb_t *children_head;
+	uint32_t children_live;
 
 	/* Thread attributes for workers, when the options set any. */
 	bool has_attr;
@@ -179,8 +199,13 @@ void tomb__wake_dying_locked(tomb_t *t);
  * wait for a slot. */
 void tomb__wake_slot_waiters_locked(tomb_t *t);
 
-/* With t->mu held: sets DEAD if t is dying with no live worker and no
- * running callback, and makes the dead descriptor readable. */
+/* Whether this thread runs a worker or a callback of t or of one of its
+ * descendants (so that waiting for t would wait for itself). */
+bool tomb__inside(const tomb_t *t);
+
+/* With t->mu held: sets DEAD if t is dying with no live worker, no running
+ * callback and no child that is not dead, makes the dead descriptor
+ * readable, and tells the parent (taking its mu). */
 void tomb__settle_locked(tomb_t *t);
 
 /* Makes an eventfd readable. */

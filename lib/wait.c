@@ -7,6 +7,59 @@
 #include <errno.h>
 #include <stdlib.h>
 
+/* With t->mu held and t DEAD: joins the reap chain's last thread, and with
+ * it every thread t ever started (or waits while another waiter does). */
+static void join_zombie_locked(tomb_t *t)
+{
+	while (t->has_zombie || t->joining) {
+		if (t->has_zombie) {
+			pthread_t z = t->zombie;
+
+			t->has_zombie = false;
+			t->joining = true;
+			tomb__unlock(t);
+			pthread_join(z, NULL); /* it has returned; it is exiting */
+			tomb__lock(t);
+			t->joining = false;
+			pthread_cond_broadcast(&t->dead_cv);
+		} else {
+			/* Another waiter joins a thread that has returned: that
+			 * ends soon, whatever the deadline. */
+			pthread_cond_wait(&t->dead_cv, &t->mu);
+		}
+	}
+}
+
+static void reap_children_locked(tomb_t *t);
+
+/* Without any lock: joins every thread of the DEAD tomb c and of its
+ * descendants. */
+static void reap_tree(tomb_t *c)
+{
+	tomb__lock(c);
+	join_zombie_locked(c);
+	reap_children_locked(c);
+	tomb__unlock(c);
+}
+
+/* With t->mu held and t DEAD (so every child is DEAD too): reaps each child,
+ * pinned against tomb_free while t->mu is released. */
+static void reap_children_locked(tomb_t *t)
+{
+	tomb_t *c = t->children_head;
+
+	while (c != NULL) {
+		c->pinned++;
+		tomb__unlock(t);
+		reap_tree(c);
+		tomb__lock(t);
+		c->pinned--;
+		if (c->pinned == 0)
+			pthread_cond_broadcast(&t->dead_cv); /* for tomb_free(c) */
+		c = c->sib_next;
+	}
+}
+
 TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
                                int *reason)
 {
@@ -15,48 +68,31 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
 		return EINVAL;
-	if (tomb__current == t || tomb__firing == t)
+	if (tomb__inside(t))
 		return EDEADLK; /* it would wait for itself */
 
 	tomb__lock(t);
 	t->waiters++; /* from here t cannot be freed under us */
-	if (!t->waited) {
-		/* The errgroup and group lifetimes die with 0 once their owner
-		 * waits and no worker runs. */
-		t->waited = true;
-		if (t->lifetime != TOMB_LIFETIME_TOMB && t->live == 0 &&
-		    !tomb_dying(t) && tomb__kill_locked(t, 0, NULL, NULL)) {
-			tomb__unlock(t);
-			tomb__fire_hooks(t);
-			tomb__lock(t);
-		}
-	}
+	t->waited = true;
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
-		if (s & TOMB_S_DEAD) {
-			if (t->has_zombie) {
-				/* Join the reap chain's last thread, and with it
-				 * every thread t ever started. */
-				pthread_t z = t->zombie;
-
-				t->has_zombie = false;
-				t->joining = true;
+		if (!(s & TOMB_S_DYING) && t->lifetime != TOMB_LIFETIME_TOMB &&
+		    t->live == 0 && t->children_live == 0) {
+			/* The errgroup and group lifetimes die with 0 once their
+			 * owner waits and nothing runs. */
+			if (tomb__kill_locked(t, 0, NULL, NULL)) {
 				tomb__unlock(t);
-				pthread_join(z, NULL);
+				tomb__fire_hooks(t);
 				tomb__lock(t);
-				t->joining = false;
-				pthread_cond_broadcast(&t->dead_cv);
-				continue;
 			}
-			if (!t->joining) {
-				err = 0;
-				break;
-			}
-			/* Another waiter is joining a thread that has returned:
-			 * that ends soon, whatever the deadline. */
-			pthread_cond_wait(&t->dead_cv, &t->mu);
 			continue;
+		}
+		if (s & TOMB_S_DEAD) {
+			join_zombie_locked(t);
+			reap_children_locked(t);
+			err = 0;
+			break;
 		}
 		if (timed_out) {
 			err = ETIMEDOUT;
