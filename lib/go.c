@@ -19,6 +19,7 @@ struct worker {
 	_Atomic pid_t tid;          /* set by the thread when it starts */
 	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
 	char name[16];              /* what the thread is called; "" if none */
+	bool helper;                /* the library's own: see t->helpers */
 };
 
 static void link_locked(tomb_t *t, struct worker *w)
@@ -89,15 +90,21 @@ static void *worker_main(void *p)
 	tomb__current = NULL;
 
 	tomb__lock(t);
-	unlink_locked(t, w);
 	/* Join the chain: whoever joins this thread joins its predecessor. */
 	has_prev = t->has_zombie;
 	prev = t->zombie;
 	t->zombie = pthread_self();
 	t->has_zombie = true;
-	t->live--;
-	t->ended++;
-	fire = worker_returned_locked(t, rc);
+	if (w->helper) {
+		t->helpers--;
+		tomb__settle_locked(t);
+		fire = false;
+	} else {
+		unlink_locked(t, w);
+		t->live--;
+		t->ended++;
+		fire = worker_returned_locked(t, rc);
+	}
 	tomb__unlock(t);
 	free(w);
 	/* The kill this return made runs the callbacks here, in the killing
@@ -142,7 +149,7 @@ static int take_slot_locked(tomb_t *t, bool may_block)
 }
 
 static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
-              bool may_block)
+              bool may_block, bool helper)
 {
 	struct worker *w;
 	pthread_t th;
@@ -164,9 +171,13 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 		name = t->name;
 	strncpy(w->name, name, sizeof(w->name) - 1);
 	w->name[sizeof(w->name) - 1] = '\0';
+	w->helper = helper;
 
 	tomb__lock(t);
-	err = take_slot_locked(t, may_block);
+	if (helper)
+		err = tomb_dying(t) ? ECANCELED : 0;
+	else
+		err = take_slot_locked(t, may_block);
 	if (err != 0) {
 		tomb__unlock(t);
 		free(w);
@@ -174,8 +185,12 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	}
 	/* Counted before it exists, so that t cannot become DEAD (or be freed)
 	 * while the thread is being made, without holding mu across that. */
-	t->live++;
-	link_locked(t, w);
+	if (helper) {
+		t->helpers++;
+	} else {
+		t->live++;
+		link_locked(t, w);
+	}
 	ended_before = t->ended;
 	tomb__unlock(t);
 
@@ -187,6 +202,13 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	 * returned meanwhile saw our count and so did not act as the last one:
 	 * if it was, act for it now. */
 	tomb__lock(t);
+	if (helper) {
+		t->helpers--;
+		tomb__settle_locked(t);
+		tomb__unlock(t);
+		free(w);
+		return err;
+	}
 	unlink_locked(t, w);
 	t->live--;
 	if (t->live == 0 && t->children_live == 0 &&
@@ -205,18 +227,32 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 
 TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
 {
-	return go(t, NULL, fn, arg, true);
+	return go(t, NULL, fn, arg, true, false);
 }
 
 TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
                               void *arg)
 {
-	return go(t, name, fn, arg, true);
+	return go(t, name, fn, arg, true, false);
 }
 
 TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg)
 {
-	return go(t, NULL, fn, arg, false);
+	return go(t, NULL, fn, arg, false, false);
+}
+
+void tomb__helper_wait_last(tomb_t *t)
+{
+	tomb__lock(t);
+	while (!tomb_dying(t) || t->live > 0 || t->firing > 0 ||
+	       t->children_live > 0)
+		pthread_cond_wait(&t->dead_cv, &t->mu);
+	tomb__unlock(t);
+}
+
+int tomb__go_helper(tomb_t *t, const char *name, tomb_fn *fn, void *arg)
+{
+	return go(t, name, fn, arg, false, true);
 }
 
 TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)

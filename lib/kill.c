@@ -100,6 +100,11 @@ void tomb__settle_locked(tomb_t *t)
 
 	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && t->live == 0 &&
 	    t->firing == 0 && t->children_live == 0) {
+		if (t->helpers > 0) {
+			/* Only helpers are left: they stop now. */
+			pthread_cond_broadcast(&t->dead_cv);
+			return;
+		}
 		atomic_fetch_or(&t->state, TOMB_S_DEAD);
 		pthread_cond_broadcast(&t->dead_cv);
 		if (t->dead_fd >= 0)

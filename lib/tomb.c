@@ -189,7 +189,7 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	tomb__lock(t);
 	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
 	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0 ||
-	    t->children_head != NULL) {
+	    t->helpers > 0 || t->children_head != NULL) {
 		tomb__unlock(t);
 		return EBUSY;
 	}

@@ -24,13 +24,13 @@ struct worker;
  *                                     asked to stop, tomb_go still works.
  *   DEAD   (TOMB_S_DYING|TOMB_S_DEAD) dying and no worker running; final.
  *
- *   ALIVE --kill--> DYING --the last of its workers, callbacks and
- *                           children ends-----------------------> DEAD
+ *   ALIVE --kill--> DYING --the last of its workers, callbacks, helpers
+ *                           and children ends-------------------> DEAD
  *   ALIVE --kill with none of those left-------------------------> DEAD
  *
  * Both bits are set only under `mu`, and DEAD is set in the same critical
- * section that makes "dying and live == 0 and firing == 0 and children_live
- * == 0" true, so nobody can observe a tomb in that condition that is not DEAD.
+ * section that makes "dying and live == 0 and firing == 0 and helpers == 0
+ * and children_live == 0" true, so nobody can observe a tomb in that condition that is not DEAD.
  * No bit is ever cleared.
  *
  * DEAD says every worker function has returned; a waiter returns only once,
@@ -90,6 +90,13 @@ struct tomb {
 	 * child is not freed while pinned). */
 	tomb_t *sib_prev, *sib_next;
 	uint32_t pinned;
+
+	/* The library's own threads on t (the signal watcher), started like
+	 * workers and joined through the same reap chain, but neither counted
+	 * nor listed as workers, nor subject to the lifetime or the limit.
+	 * DEAD requires helpers == 0; a helper returns once t is dying and
+	 * nothing else runs (settle broadcasts dead_cv then). */
+	uint32_t helpers;
 
 	/* Children not yet freed (a list through their sib_ links), and how
 	 * many are not DEAD.  DEAD requires children_live == 0. */
@@ -198,6 +205,14 @@ void tomb__wake_dying_locked(tomb_t *t);
 /* With t->mu held, when t has just become dying: wakes tomb_go calls that
  * wait for a slot. */
 void tomb__wake_slot_waiters_locked(tomb_t *t);
+
+/* Starts fn(t, arg) as a helper thread of t (see `helpers`): 0, ECANCELED
+ * if t is dying, or as tomb_go. */
+int tomb__go_helper(tomb_t *t, const char *name, tomb_fn *fn, void *arg);
+
+/* Called by a helper: blocks until t is dying and nothing but helpers runs
+ * (no worker, callback or live child), the moment the helper should stop. */
+void tomb__helper_wait_last(tomb_t *t);
 
 /* Whether this thread runs a worker or a callback of t or of one of its
  * descendants (so that waiting for t would wait for itself). */

@@ -194,6 +194,13 @@ START_TEST(test_wait_for_ancestor_from_worker)
 }
 END_TEST
 
+static int probed_return_zero(tomb_t *t, void *arg)
+{
+	(void)t;
+	exit_probe_arm(arg);
+	return 0;
+}
+
 /* An errgroup parent whose owner waits dies with 0 once its children die,
  * and a tomb-lifetime parent's last worker is not "last" while a child
  * lives. */
@@ -201,7 +208,7 @@ START_TEST(test_children_count_as_workers)
 {
 	tomb_t *p = tomb_new_opts(&(struct tomb_opts){.lifetime = TOMB_LIFETIME_ERRGROUP});
 	tomb_t *c = child_of(p, 0), *q = tomb_new(), *d = child_of(q, 0);
-	int zero = 0;
+	struct exit_probe probe;
 	sem_t started;
 
 	sem_init(&started, 0, 0);
@@ -210,9 +217,11 @@ START_TEST(test_children_count_as_workers)
 	ck_assert_int_eq(tomb_kill(c, 0), 0);
 	ck_assert_int_eq(tomb_wait(p), 0); /* no hang: c died, nothing runs */
 
-	ck_assert_int_eq(tomb_go(q, worker_return_arg, &zero), 0);
+	exit_probe_init(&probe);
 	ck_assert_int_eq(tomb_go(d, worker_until_dying, &started), 0);
 	sem_wait(&started);
+	ck_assert_int_eq(tomb_go(q, probed_return_zero, &probe), 0);
+	sem_wait(&probe.gone);
 	ck_assert_int_eq(tomb_count(q), 0);
 	ck_assert(tomb_alive(q)); /* d lives: q's worker was not the last */
 	ck_assert_int_eq(tomb_kill(q, EIO), 0);
@@ -223,6 +232,7 @@ START_TEST(test_children_count_as_workers)
 	ck_assert_int_eq(tomb_free(d), 0);
 	ck_assert_int_eq(tomb_free(q), 0);
 	sem_destroy(&started);
+	exit_probe_destroy(&probe);
 }
 END_TEST
 

@@ -1,0 +1,236 @@
+/* test_signal.c: signals that kill a tomb.  Each case runs in a child
+ * process (handlers are process-wide), driven from outside with kill(2);
+ * the child reports the first check that failed as its exit status. */
+#include "helpers.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Pipes between the test and the child: the child says "ready" (and
+ * "dying"), the test sends signals. */
+struct child {
+	pid_t pid;
+	int from_child;
+};
+
+static void tell(int fd, char c)
+{
+	while (write(fd, &c, 1) < 0 && errno == EINTR)
+		continue;
+}
+
+static char hear(int fd)
+{
+	char c = 0;
+
+	while (read(fd, &c, 1) < 0 && errno == EINTR)
+		continue;
+	return c;
+}
+
+static struct child start_child(int (*body)(int to_parent))
+{
+	struct child ch;
+	int p[2];
+
+	ck_assert_int_eq(pipe(p), 0);
+	ch.pid = fork();
+	ck_assert_int_ge(ch.pid, 0);
+	if (ch.pid == 0) {
+		close(p[0]);
+		_exit(body(p[1]));
+	}
+	close(p[1]);
+	ch.from_child = p[0];
+	return ch;
+}
+
+static int finish_child(struct child ch)
+{
+	int status;
+
+	close(ch.from_child);
+	ck_assert_int_eq(waitpid(ch.pid, &status, 0), ch.pid);
+	ck_assert_msg(WIFEXITED(status), "the child was killed by signal %d",
+	              WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+	return WEXITSTATUS(status);
+}
+
+static sigset_t term_and_int(void)
+{
+	sigset_t s;
+
+	sigemptyset(&s);
+	sigaddset(&s, SIGTERM);
+	sigaddset(&s, SIGINT);
+	return s;
+}
+
+/* The first signal kills with 0 and names itself; the old handler is back
+ * once the tomb is dead; the watcher thread is gone. */
+static int graceful_child(int to_parent)
+{
+	sigset_t s = term_and_int();
+	struct sigaction before, now;
+	tomb_t *t = tomb_new();
+	int base = thread_count();
+
+	if (sigaction(SIGTERM, NULL, &before) != 0)
+		return 9;
+	if (t == NULL || tomb_notify_signals(t, &s, 0) != 0)
+		return 2;
+	if (tomb_go(t, worker_until_dying, NULL) != 0)
+		return 3;
+	tell(to_parent, 'r');
+	if (tomb_wait(t) != 0)
+		return 4;
+	if (strcmp(tomb_errmsg(t), "received SIGTERM") != 0)
+		return 5;
+	if (sigaction(SIGTERM, NULL, &now) != 0 ||
+	    now.sa_handler != before.sa_handler)
+		return 6;
+	if (settled_thread_count(base) != base)
+		return 7;
+	return tomb_free(t) == 0 ? 0 : 8;
+}
+
+START_TEST(test_signal_kills_gracefully)
+{
+	struct child ch = start_child(graceful_child);
+
+	ck_assert_int_eq(hear(ch.from_child), 'r');
+	ck_assert_int_eq(kill(ch.pid, SIGTERM), 0);
+	ck_assert_int_eq(finish_child(ch), 0);
+}
+END_TEST
+
+/* TOMB_SIGNAL_REASON: the reason is 128 + the signal's number. */
+static int reason_child(int to_parent)
+{
+	sigset_t s = term_and_int();
+	tomb_t *t = tomb_new();
+
+	if (t == NULL || tomb_notify_signals(t, &s, TOMB_SIGNAL_REASON) != 0)
+		return 2;
+	tell(to_parent, 'r');
+	if (tomb_wait_dying(t, NULL) != 0)
+		return 3;
+	if (tomb_wait(t) != 128 + SIGINT)
+		return 4;
+	if (strcmp(tomb_errmsg(t), "received SIGINT") != 0)
+		return 5;
+	return tomb_free(t) == 0 ? 0 : 6;
+}
+
+START_TEST(test_signal_reason)
+{
+	struct child ch = start_child(reason_child);
+
+	ck_assert_int_eq(hear(ch.from_child), 'r');
+	ck_assert_int_eq(kill(ch.pid, SIGINT), 0);
+	ck_assert_int_eq(finish_child(ch), 0);
+}
+END_TEST
+
+/* TOMB_SIGNAL_SECOND_EXITS: a worker ignores the first signal; the second
+ * ends the process with 128 + its number. */
+static int stubborn_worker(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	for (;;)
+		pause();
+	return 0;
+}
+
+static int impatient_child(int to_parent)
+{
+	sigset_t s = term_and_int();
+	tomb_t *t = tomb_new();
+
+	if (t == NULL || tomb_notify_signals(t, &s, TOMB_SIGNAL_SECOND_EXITS) != 0)
+		return 2;
+	if (tomb_go(t, stubborn_worker, NULL) != 0)
+		return 3;
+	tell(to_parent, 'r');
+	if (tomb_wait_dying(t, NULL) != 0)
+		return 4;
+	tell(to_parent, 'd');
+	(void)tomb_wait(t); /* never returns: the worker never does */
+	return 5;
+}
+
+START_TEST(test_second_signal_exits)
+{
+	struct child ch = start_child(impatient_child);
+
+	ck_assert_int_eq(hear(ch.from_child), 'r');
+	ck_assert_int_eq(kill(ch.pid, SIGTERM), 0);
+	ck_assert_int_eq(hear(ch.from_child), 'd');
+	ck_assert_int_eq(kill(ch.pid, SIGINT), 0);
+	ck_assert_int_eq(finish_child(ch), 128 + SIGINT);
+}
+END_TEST
+
+/* Bad input, a signal watched twice, and a watcher that does not keep a
+ * tomb-lifetime tomb alive. */
+static int errors_child(int to_parent)
+{
+	sigset_t s = term_and_int(), empty, with_kill;
+	tomb_t *a = tomb_new(), *b = tomb_new();
+	int zero = 0;
+
+	(void)to_parent;
+	sigemptyset(&empty);
+	with_kill = s;
+	sigaddset(&with_kill, SIGKILL);
+	if (tomb_notify_signals(NULL, &s, 0) != EINVAL ||
+	    tomb_notify_signals(a, NULL, 0) != EINVAL ||
+	    tomb_notify_signals(a, &empty, 0) != EINVAL ||
+	    tomb_notify_signals(a, &with_kill, 0) != EINVAL ||
+	    tomb_notify_signals(a, &s, 64) != EINVAL)
+		return 2;
+	if (tomb_notify_signals(a, &s, 0) != 0)
+		return 3;
+	if (tomb_notify_signals(b, &s, 0) != EBUSY)
+		return 4;
+	/* The watcher is not a worker: the only worker's return kills. */
+	if (tomb_count(a) != 0 || tomb_go(a, worker_return_arg, &zero) != 0)
+		return 5;
+	if (tomb_wait(a) != 0 || strcmp(tomb_errmsg(a), "") != 0)
+		return 6;
+	/* a is dead and its handlers are gone: b may watch now. */
+	if (tomb_notify_signals(b, &s, 0) != 0)
+		return 7;
+	if (tomb_kill(b, 0) != 0 || tomb_wait(b) != 0)
+		return 8;
+	if (tomb_notify_signals(b, &s, 0) != ECANCELED)
+		return 9;
+	return tomb_free(a) == 0 && tomb_free(b) == 0 ? 0 : 10;
+}
+
+START_TEST(test_signal_errors)
+{
+	struct child ch = start_child(errors_child);
+
+	ck_assert_int_eq(finish_child(ch), 0);
+}
+END_TEST
+
+Suite *make_signal_suite(void)
+{
+	Suite *s = suite_create("signal");
+	TCase *tc = tcase_create("signal");
+
+	add_leak_check(tc);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_signal_kills_gracefully);
+	tcase_add_test(tc, test_signal_reason);
+	tcase_add_test(tc, test_second_signal_exits);
+	tcase_add_test(tc, test_signal_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
