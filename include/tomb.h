@@ -15,7 +15,6 @@
 #define TOMB_H
 
 #include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -261,20 +260,23 @@ TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
 TOMB_EXPORT int tomb_off(tomb_hook_t *hook);
 
 /*
- * Go's signal.NotifyContext: the first of the signals in `set` kills t with
+ * Go's signal.NotifyContext: the first of the n signals in `signals` (e.g.
+ * int sigs[] = {SIGINT, SIGTERM}) kills t with
  * reason 0 (or 128 + the signal's number with TOMB_SIGNAL_REASON) and the
  * message "received SIGTERM" (and so on).  The library installs a handler
  * for each (no signal mask changes), and a thread of its own that it stops,
  * putting the old handlers back, when t is dying, and joins before t is
  * dead.  With TOMB_SIGNAL_SECOND_EXITS, a second signal while t dies ends
  * the process at once with status 128 + its number.  0, EINVAL (NULL t or
- * set, an empty set, SIGKILL or SIGSTOP, unknown flags), EBUSY (another
+ * signals, n == 0, a number that is no signal, SIGKILL or SIGSTOP, unknown
+ * flags), EBUSY (another
  * tomb watches one of the signals), ECANCELED (t is dying), or a system
  * error (EMFILE, ENOMEM, EAGAIN).
  */
 #define TOMB_SIGNAL_SECOND_EXITS 1
 #define TOMB_SIGNAL_REASON 2
-TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const sigset_t *set, int flags);
+TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
+                                    int flags);
 
 #ifdef __cplusplus
 }

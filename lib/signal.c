@@ -102,24 +102,26 @@ static int watcher(tomb_t *t, void *arg)
 	return 0;
 }
 
-TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const sigset_t *set, int flags)
+TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
+                                    int flags)
 {
 	struct watch *w;
 	struct sigaction sa;
-	int fds[2], n = 0, err = 0;
+	sigset_t wanted;
+	const sigset_t *set = &wanted;
+	int fds[2], err = 0;
 
+	if (t == NULL || signals == NULL || n == 0 ||
+	    (flags & ~(TOMB_SIGNAL_SECOND_EXITS | TOMB_SIGNAL_REASON)) != 0)
+		return EINVAL;
+	sigemptyset(&wanted);
+	for (size_t i = 0; i < n; i++) {
+		int s = signals[i];
 
-	if (t == NULL || set == NULL || (flags & ~(TOMB_SIGNAL_SECOND_EXITS |
-	                                           TOMB_SIGNAL_REASON)) != 0)
-		return EINVAL;
-	for (int s = 1; s < NSIG; s++)
-		if (sigismember(set, s) == 1) {
-			if (s == SIGKILL || s == SIGSTOP)
-				return EINVAL;
-			n++;
-		}
-	if (n == 0)
-		return EINVAL;
+		if (s <= 0 || s >= NSIG || s == SIGKILL || s == SIGSTOP)
+			return EINVAL;
+		sigaddset(&wanted, s);
+	}
 	/* The watcher polls the dying descriptor: make it now, so that a
 	 * failure is this call's, not the watcher's. */
 	if (tomb_dying_fd(t) < 0)
