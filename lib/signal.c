@@ -24,6 +24,7 @@ struct watch {
 	sigset_t taken;              /* the signals whose handler is ours */
 	int flags;
 	int rfd, wfd;                /* the pipe: handler -> helper */
+	pid_t pid;                   /* the process whose tomb this is */
 	_Atomic int received;        /* signals caught so far */
 	struct sigaction old[NSIG];  /* what to put back, for signals in set */
 };
@@ -45,7 +46,12 @@ static void on_signal(int signo)
 
 	atomic_fetch_add(&handlers_running, 1);
 	w = atomic_load(&watched[signo]);
-	if (w != NULL) {
+	if (w != NULL && getpid() != w->pid) {
+		/* A child forked without exec: its parent's tomb is not its
+		 * business.  Take the default action, as if never watched. */
+		signal(signo, SIG_DFL);
+		raise(signo);
+	} else if (w != NULL) {
 		unsigned char b = (unsigned char)signo;
 
 		if (atomic_fetch_add(&w->received, 1) > 0 &&
@@ -138,6 +144,7 @@ TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
 	w->flags = flags;
 	w->rfd = fds[0];
 	w->wfd = fds[1];
+	w->pid = getpid();
 	sigemptyset(&w->taken);
 	atomic_init(&w->received, 0);
 

@@ -119,6 +119,43 @@ START_TEST(test_signal_kills_gracefully)
 }
 END_TEST
 
+/* A child process forked without exec takes a watched signal's default
+ * action; its parent's tomb lives on. */
+static int forked_child(int to_parent)
+{
+	tomb_t *t = tomb_new();
+	int status;
+	pid_t pid;
+
+	(void)to_parent;
+	if (t == NULL || tomb_notify_signals(t, term_and_int, 2, 0) != 0)
+		return 2;
+	pid = fork();
+	if (pid < 0)
+		return 3;
+	if (pid == 0) {
+		for (;;)
+			pause();
+	}
+	if (kill(pid, SIGTERM) != 0 || waitpid(pid, &status, 0) != pid)
+		return 4;
+	if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGTERM)
+		return 5;
+	if (!tomb_alive(t))
+		return 6;
+	if (tomb_kill(t, 0) != 0 || tomb_wait(t) != 0)
+		return 7;
+	return tomb_free(t) == 0 ? 0 : 8;
+}
+
+START_TEST(test_forked_child_not_watched)
+{
+	struct child ch = start_child(forked_child);
+
+	ck_assert_int_eq(finish_child(ch), 0);
+}
+END_TEST
+
 /* TOMB_SIGNAL_REASON: the reason is 128 + the signal's number. */
 static int reason_child(int to_parent)
 {
@@ -252,6 +289,7 @@ Suite *make_signal_suite(void)
 	tcase_add_test(tc, test_signal_reason);
 	tcase_add_test(tc, test_second_signal_exits);
 	tcase_add_test(tc, test_signal_errors);
+	tcase_add_test(tc, test_forked_child_not_watched);
 	suite_add_tcase(s, tc);
 	return s;
 }
