@@ -9,8 +9,9 @@ trap 'rm -rf "$dir"' EXIT
 awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' \
 	"$src/README.md" >"$dir/example.c"
 [ -s "$dir/example.c" ] || { echo "FAIL: no C example in README.md"; exit 1; }
-${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$src/include" "$dir/example.c" \
-	"$build/lib/.libs/libtomb.a" -pthread -o "$dir/example"
+# shellcheck disable=SC2086
+${CC:-cc} -std=c11 -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -I"$src/include" \
+	"$dir/example.c" "$build/lib/.libs/libtomb.a" -pthread -o "$dir/example"
 out=$("$dir/example")
 [ "$out" = "all workers finished: timeout" ] ||
 	{ echo "FAIL: the example printed: $out"; exit 1; }
