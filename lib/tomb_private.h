@@ -59,11 +59,13 @@ struct tomb {
 	/* The reason in force and its message; meaningful once DYING.  Written
 	 * under mu, at most twice (a provisional 0, then the first non-zero
 	 * reason); read without mu.  `msg` always points to a string that stays
-	 * valid until tomb_free: a static one, `defmsg`, or one of `owned`. */
+	 * valid until tomb_free: a static one, `defmsg`, one of `owned`, or the
+	 * parent's message (a parent outlives its children). */
 	_Atomic int reason;
 	_Atomic(const char *) msg;
 
-	/* Guards every field below. */
+	/* Guards every field below, except those said to be fixed at creation,
+	 * atomic, or guarded by the parent's mu. */
 	pthread_mutex_t mu;
 
 	/* Broadcast when DEAD is set, when a waiter has finished joining
@@ -103,7 +105,8 @@ struct tomb {
 	tomb_t *children_head;
 	uint32_t children_live;
 
-	/* Thread attributes for workers, when the options set any. */
+	/* Thread attributes for workers, when the options set any (fixed at
+	 * creation). */
 	bool has_attr;
 	pthread_attr_t attr;
 
@@ -125,8 +128,9 @@ struct tomb {
 	uint32_t slot_waiting_workers;
 	pthread_cond_t slot_cv;
 
-	/* The owner has called tomb_wait or tomb_timedwait (errgroup and group
-	 * lifetimes die with 0 once this holds and no worker runs). */
+	/* Someone has called tomb_wait or tomb_timedwait (errgroup and group
+	 * lifetimes die with 0 once this holds and no worker and no child that
+	 * is not dead is left; the waiter itself makes that kill). */
 	bool waited;
 
 	/* Workers whose function has returned, ever.  tomb_go compares it before
@@ -183,7 +187,7 @@ extern _Thread_local const tomb_t *tomb__firing;
 /*
  * Kills t with `reason` and a message: *owned (a malloc'd string the tomb
  * takes, setting *owned to NULL) if owned and *owned are not NULL, else smsg
- * (a static string) if not NULL, else the reason's default.  Call with t->mu
+ * (a string that outlives t) if not NULL, else the reason's default.  Call with t->mu
  * held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING must only come
  * while t is dying.  Returns true when callbacks are armed: the caller must
  * then call tomb__fire_hooks(t) once it has released mu (firing was counted).
