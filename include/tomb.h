@@ -237,8 +237,8 @@ TOMB_EXPORT int tomb_dead_fd(tomb_t *t);
 
 /*
  * Callbacks on dying, like context.AfterFunc and std::stop_callback.  The
- * caller owns the tomb_hook_t (no allocation); it must stay valid until
- * tomb_off.  The callback runs exactly once: at once in the registering thread
+ * caller owns the tomb_hook_t (no allocation): zero it before its first use
+ * (TOMB_HOOK_INIT, or memset), and keep it valid until tomb_off.  The callback runs exactly once: at once in the registering thread
  * if t is already dying, otherwise in the thread that kills t, after t's lock
  * is released and with the reason already set.  t is not dead, and cannot be
  * freed, while a callback runs.
@@ -247,6 +247,7 @@ typedef void tomb_hook_fn(tomb_t *t, void *arg);
 typedef struct tomb_hook {
 	void *opaque_[6];
 } tomb_hook_t;
+#define TOMB_HOOK_INIT {{0}}
 
 /* Registers fn(t, arg) on hook: 0, EINVAL for NULL t, fn or hook, EBUSY if
  * hook is registered already. */

@@ -36,7 +36,7 @@ static void record(tomb_t *t, void *arg)
 START_TEST(test_runs_in_killing_thread_with_reason)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_on_dying(t, record, &s, &h), 0);
@@ -58,7 +58,7 @@ END_TEST
 START_TEST(test_runs_at_once_when_already_dying)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_kill(t, ENOTCONN), 0);
@@ -74,7 +74,7 @@ END_TEST
 START_TEST(test_off_before_kill)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_on_dying(t, record, &s, &h), 0);
@@ -94,7 +94,7 @@ END_TEST
 START_TEST(test_hook_bad_input)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h, zeroed = {{0}};
+	tomb_hook_t h = TOMB_HOOK_INIT, zeroed = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_on_dying(NULL, record, &s, &h), EINVAL);
@@ -111,7 +111,7 @@ END_TEST
 START_TEST(test_free_busy_while_registered)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_on_dying(t, record, &s, &h), 0);
@@ -125,7 +125,7 @@ START_TEST(test_callbacks_run_in_order)
 {
 	enum { N = 5 };
 	tomb_t *t = tomb_new();
-	tomb_hook_t h[N];
+	tomb_hook_t h[N] = {TOMB_HOOK_INIT};
 	struct seen s[N];
 	atomic_int counter;
 
@@ -167,7 +167,7 @@ START_TEST(test_off_from_inside)
 {
 	for (int dying_first = 0; dying_first < 2; dying_first++) {
 		tomb_t *t = tomb_new();
-		struct self_off so = {.hook = malloc(sizeof(tomb_hook_t)), .off_rc = -1};
+		struct self_off so = {.hook = calloc(1, sizeof(tomb_hook_t)), .off_rc = -1};
 
 		ck_assert_ptr_nonnull(so.hook);
 		if (dying_first)
@@ -201,7 +201,7 @@ START_TEST(test_off_races_kill)
 {
 	for (int i = 0; i < 2000; i++) {
 		struct off_race r = {.t = tomb_new()};
-		tomb_hook_t h;
+		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};
 		pthread_t killer;
 		int rc;
@@ -235,7 +235,7 @@ static void kill_other(tomb_t *t, void *arg)
 START_TEST(test_callback_kills_another_tomb)
 {
 	tomb_t *a = tomb_new(), *b = tomb_new();
-	tomb_hook_t ha, hb;
+	tomb_hook_t ha = TOMB_HOOK_INIT, hb = TOMB_HOOK_INIT;
 	struct seen s = {.reason = -1};
 
 	ck_assert_int_eq(tomb_on_dying(a, kill_other, b, &ha), 0);
@@ -256,7 +256,7 @@ START_TEST(test_last_return_runs_callbacks_before_dead)
 {
 	for (int i = 0; i < 500; i++) {
 		tomb_t *t = tomb_new();
-		tomb_hook_t h;
+		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};
 		int zero = 0;
 
@@ -282,7 +282,7 @@ static void wait_inside(tomb_t *t, void *arg)
 START_TEST(test_wait_inside_callback)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	int rc = -1;
 
 	ck_assert_int_eq(tomb_on_dying(t, wait_inside, &rc, &h), 0);
@@ -331,7 +331,7 @@ static void shut_listener(tomb_t *t, void *arg)
 START_TEST(test_callback_unblocks_accept)
 {
 	tomb_t *t = tomb_new();
-	tomb_hook_t h;
+	tomb_hook_t h = TOMB_HOOK_INIT;
 	struct listener l = {.accept_errno = 0};
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 
