@@ -171,3 +171,10 @@ int worker_wait_sem(tomb_t *t, void *arg)
 		continue; /* EINTR */
 	return 0;
 }
+
+int worker_probed_zero(tomb_t *t, void *arg)
+{
+	(void)t;
+	exit_probe_arm(arg);
+	return 0;
+}

@@ -79,5 +79,6 @@ struct timespec test_deadline(int seconds);
 int worker_return_arg(tomb_t *t, void *arg);   /* returns *(int *)arg */
 int worker_until_dying(tomb_t *t, void *arg);  /* posts sem arg, sleeps until dying */
 int worker_wait_sem(tomb_t *t, void *arg);     /* waits for sem arg, returns 0 */
+int worker_probed_zero(tomb_t *t, void *arg);  /* arms exit probe arg, returns 0 */
 
 #endif

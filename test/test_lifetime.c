@@ -38,13 +38,6 @@ START_TEST(test_errgroup_fast_workers)
 }
 END_TEST
 
-static int probed_return_zero(tomb_t *t, void *arg)
-{
-	(void)t;
-	exit_probe_arm(arg);
-	return 0;
-}
-
 /* errgroup: alive while nobody waits, even with no worker running. */
 START_TEST(test_errgroup_alive_until_waited)
 {
@@ -53,7 +46,7 @@ START_TEST(test_errgroup_alive_until_waited)
 	int zero = 0;
 
 	exit_probe_init(&p);
-	ck_assert_int_eq(tomb_go(t, probed_return_zero, &p), 0);
+	ck_assert_int_eq(tomb_go(t, worker_probed_zero, &p), 0);
 	sem_wait(&p.gone); /* its thread has ended */
 	ck_assert_int_eq(tomb_count(t), 0);
 	ck_assert(tomb_alive(t));

@@ -194,13 +194,6 @@ START_TEST(test_wait_for_ancestor_from_worker)
 }
 END_TEST
 
-static int probed_return_zero(tomb_t *t, void *arg)
-{
-	(void)t;
-	exit_probe_arm(arg);
-	return 0;
-}
-
 /* An errgroup parent whose owner waits dies with 0 once its children die,
  * and a tomb-lifetime parent's last worker is not "last" while a child
  * lives. */
@@ -220,7 +213,7 @@ START_TEST(test_children_count_as_workers)
 	exit_probe_init(&probe);
 	ck_assert_int_eq(tomb_go(d, worker_until_dying, &started), 0);
 	sem_wait(&started);
-	ck_assert_int_eq(tomb_go(q, probed_return_zero, &probe), 0);
+	ck_assert_int_eq(tomb_go(q, worker_probed_zero, &probe), 0);
 	sem_wait(&probe.gone);
 	ck_assert_int_eq(tomb_count(q), 0);
 	ck_assert(tomb_alive(q)); /* d lives: q's worker was not the last */
