@@ -113,8 +113,8 @@ TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
 TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
                               void *arg);
 
-/* tomb_go that never blocks: EBUSY when the limit is reached, else as
- * tomb_go.  (With a limit, tomb_go blocks while the limit is reached, and
+/* tomb_go that never blocks: EBUSY when the limit is reached (ECANCELED if
+ * t is dying then), else as tomb_go.  (With a limit, tomb_go blocks while the limit is reached, and
  * fails with ECANCELED if t is dying then, or EDEADLK if every running
  * worker, the caller among them, would be waiting for a slot.) */
 TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg);
