@@ -261,8 +261,7 @@ TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)
 		return EINVAL;
 	tomb__lock(t);
 	t->limit = limit;
-	if (t->slot_waiters > 0)
-		pthread_cond_broadcast(&t->slot_cv);
+	tomb__wake_slot_waiters_locked(t); /* a raised limit lets them in */
 	tomb__unlock(t);
 	return 0;
 }

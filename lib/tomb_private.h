@@ -206,8 +206,8 @@ void tomb__fire_hooks(tomb_t *t);
  * the dying descriptor). */
 void tomb__wake_dying_locked(tomb_t *t);
 
-/* With t->mu held, when t has just become dying: wakes tomb_go calls that
- * wait for a slot. */
+/* With t->mu held: wakes every tomb_go call that waits for a slot (t has
+ * just become dying, or the limit changed). */
 void tomb__wake_slot_waiters_locked(tomb_t *t);
 
 /* Starts fn(t, arg) as a helper thread of t (see `helpers`): 0, ECANCELED
