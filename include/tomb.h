@@ -53,6 +53,7 @@ extern "C" {
 #define TOMB_EDYING (-2147483647)
 
 typedef struct tomb tomb_t;                /* opaque */
+typedef struct tomb_pool tomb_pool_t;      /* opaque: see tomb_pool_new */
 typedef int tomb_fn(tomb_t *t, void *arg); /* a worker: returns 0 or a reason */
 
 /* The library's version string, e.g. "0.1.0". */
@@ -84,7 +85,8 @@ struct tomb_opts {
 	int limit;          /* most workers running at once; 0: no limit */
 	const char *name;   /* copied; names unnamed workers' threads too */
 	size_t stack_size;  /* bytes of stack per worker; 0: the system default */
-	void *reserved_[5]; /* must be zero */
+	tomb_pool_t *pool;  /* run workers on this pool's threads; NULL: new ones */
+	void *reserved_[4]; /* must be zero */
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
@@ -278,6 +280,42 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook);
 #define TOMB_SIGNAL_REASON 2
 TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
                                     int flags);
+
+/*
+ * A pool of parked threads that tombs made with opts.pool run their workers
+ * on: tomb_go hands the worker to a parked thread (or makes a new one when
+ * none is parked), and the thread parks again once the worker has returned,
+ * instead of exiting.  A tomb's promise then reads: when its wait returns,
+ * every worker function has returned and no pool thread touches the tomb,
+ * its workers' arguments or their stacks; the threads themselves live on in
+ * the pool until tomb_pool_free joins them.
+ */
+struct tomb_pool_opts {
+	size_t max_idle;    /* most parked threads kept; 0: no bound */
+	size_t stack_size;  /* bytes of stack per thread; 0: the system default */
+	const char *name;   /* the threads' name (copied, 15 bytes kept) */
+	void *reserved_[5]; /* must be zero */
+};
+
+/* A new pool with no thread yet (NULL opts: the defaults); NULL and errno
+ * EINVAL (a bad option, a reserved field not zero) or ENOMEM. */
+TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts);
+
+/* What a pool holds right now: threads started and not exited, how many of
+ * them are parked, and how many it has started ever. */
+struct tomb_pool_stats {
+	size_t threads;
+	size_t idle;
+	size_t started;
+	size_t reserved_[5]; /* set to zero */
+};
+
+/* Fills *st: 0, or EINVAL (NULL p or st). */
+TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st);
+
+/* Stops and joins the pool's threads and frees it: 0, EINVAL (NULL), or
+ * EBUSY while a tomb made with it has not been freed (nothing changes). */
+TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p);
 
 #ifdef __cplusplus
 }

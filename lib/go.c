@@ -73,21 +73,44 @@ void tomb__wake_slot_waiters_locked(tomb_t *t)
 		pthread_cond_broadcast(&t->slot_cv);
 }
 
-static void *worker_main(void *p)
+/* Under t->mu: what the end of w's function does to t.  Returns true when
+ * it killed t and armed callbacks are to run. */
+static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
 {
-	struct worker *w = p;
-	tomb_t *t = w->t;
-	pthread_t prev;
-	bool has_prev, fire;
+	if (w->helper) {
+		t->helpers--;
+		tomb__settle_locked(t);
+		return false;
+	}
+	unlink_locked(t, w);
+	t->live--;
+	t->ended++;
+	return worker_returned_locked(t, rc);
+}
+
+/* Runs w's function as a worker of w->t on this thread. */
+static int run_fn(struct worker *w)
+{
 	int rc;
 
 	atomic_store_explicit(&w->tid, (pid_t)syscall(SYS_gettid),
 	                      memory_order_relaxed);
 	if (w->name[0] != '\0')
 		pthread_setname_np(pthread_self(), w->name);
-	tomb__current = t;
-	rc = w->fn(t, w->arg);
+	tomb__current = w->t;
+	rc = w->fn(w->t, w->arg);
 	tomb__current = NULL;
+	return rc;
+}
+
+/* A worker with a thread of its own. */
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+	tomb_t *t = w->t;
+	pthread_t prev;
+	bool has_prev, fire;
+	int rc = run_fn(w);
 
 	tomb__lock(t);
 	/* Join the chain: whoever joins this thread joins its predecessor. */
@@ -95,16 +118,7 @@ static void *worker_main(void *p)
 	prev = t->zombie;
 	t->zombie = pthread_self();
 	t->has_zombie = true;
-	if (w->helper) {
-		t->helpers--;
-		tomb__settle_locked(t);
-		fire = false;
-	} else {
-		unlink_locked(t, w);
-		t->live--;
-		t->ended++;
-		fire = worker_returned_locked(t, rc);
-	}
+	fire = worker_ended_locked(t, w, rc);
 	tomb__unlock(t);
 	free(w);
 	/* The kill this return made runs the callbacks here, in the killing
@@ -116,6 +130,23 @@ static void *worker_main(void *p)
 	if (has_prev)
 		pthread_join(prev, NULL);
 	return NULL;
+}
+
+void tomb__worker_run(struct worker *w, const char *home)
+{
+	tomb_t *t = w->t;
+	bool renamed = w->name[0] != '\0', fire;
+	int rc = run_fn(w);
+
+	if (renamed)
+		pthread_setname_np(pthread_self(), home);
+	tomb__lock(t);
+	fire = worker_ended_locked(t, w, rc);
+	tomb__unlock(t);
+	free(w);
+	/* As in worker_main: past this, t may be freed. */
+	if (fire)
+		tomb__fire_hooks(t);
 }
 
 /* With mu held: waits for a slot under the limit.  0 when the worker may
@@ -194,7 +225,11 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	ended_before = t->ended;
 	tomb__unlock(t);
 
-	err = pthread_create(&th, t->has_attr ? &t->attr : NULL, worker_main, w);
+	if (t->pool != NULL && !helper)
+		err = tomb__pool_start(t->pool, w);
+	else
+		err = pthread_create(&th, t->has_attr ? &t->attr : NULL,
+		                     worker_main, w);
 	if (err == 0)
 		return 0;
 

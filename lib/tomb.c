@@ -31,8 +31,8 @@ void tomb__unlock(tomb_t *t)
 static int check_opts(const struct tomb_opts *o)
 {
 	if (o->lifetime < TOMB_LIFETIME_TOMB || o->lifetime > TOMB_LIFETIME_GROUP ||
-	    o->limit < 0)
-		return EINVAL;
+	    o->limit < 0 || (o->pool != NULL && o->stack_size != 0))
+		return EINVAL; /* a pool's threads have the pool's stack size */
 	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
 		if (o->reserved_[i] != NULL)
 			return EINVAL;
@@ -154,6 +154,9 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	t->dying_fd = t->dead_fd = -1;
 	if (o->parent != NULL && (err = adopt(o->parent, t)) != 0)
 		goto fail_dead_cv;
+	t->pool = o->pool;
+	if (t->pool != NULL)
+		tomb__pool_use(t->pool);
 	return t;
 
 fail_dead_cv:
@@ -203,6 +206,8 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		pthread_join(zombie, NULL); /* it has returned; it is exiting */
 	if (t->parent != NULL)
 		disown(t);
+	if (t->pool != NULL)
+		tomb__pool_unuse(t->pool);
 	if (t->dying_fd >= 0)
 		close(t->dying_fd);
 	if (t->dead_fd >= 0)

@@ -105,6 +105,11 @@ struct tomb {
 	tomb_t *children_head;
 	uint32_t children_live;
 
+	/* The pool whose threads run t's workers, or NULL: each worker gets a
+	 * thread of its own, joined through the reap chain (fixed at creation;
+	 * t counts as one of the pool's users until tomb_free). */
+	tomb_pool_t *pool;
+
 	/* Thread attributes for workers, when the options set any (fixed at
 	 * creation). */
 	bool has_attr;
@@ -232,6 +237,20 @@ void tomb__fd_signal(int fd);
 
 /* With t->mu held: wakes the condition waiters registered on t (cond.c). */
 void tomb__cond_wake_registered_locked(tomb_t *t);
+
+/* Runs w's function on this thread (a pool's), then does what its return
+ * does, as a worker thread would, but for the reap chain; frees w.  Names the
+ * thread after the worker if it has a name, and then `home` again. */
+void tomb__worker_run(struct worker *w, const char *home);
+
+/* Counts a tomb as a user of p (tomb_pool_free is EBUSY while any is), and
+ * uncounts it. */
+void tomb__pool_use(tomb_pool_t *p);
+void tomb__pool_unuse(tomb_pool_t *p);
+
+/* Hands w to a parked thread of p, or to a new one: 0, or pthread_create's
+ * error (EAGAIN) or ENOMEM, and then w was not touched. */
+int tomb__pool_start(tomb_pool_t *p, struct worker *w);
 
 /* Locks and unlocks mu; a failure there can only be a bug, so it aborts. */
 void tomb__lock(tomb_t *t);

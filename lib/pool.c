@@ -1,0 +1,287 @@
+/*
+ * pool.c: parked threads that tombs reuse for their workers (tomb_pool_t).
+ *
+ * Each pool thread runs one worker at a time.  tomb_go hands a worker to a
+ * parked thread by storing it in the thread's `job` and flipping its futex
+ * word; when no thread is parked it makes a new one.  So a worker never
+ * waits for another worker to return (pool threads are as many as the
+ * workers running at once, as with a thread of their own), and a thread
+ * that finished its worker parks again, or exits when max_idle are parked.
+ *
+ * The tomb's side of a worker's return (tomb__worker_run) ends with the
+ * unlock of the tomb's mutex that made it DEAD, or earlier: after that the
+ * pool thread touches only the pool and itself.  An exiting pool thread
+ * joins the pool thread that exited before it (the pool's reap chain, as
+ * a tomb's), so tomb_pool_free joins them all by joining the last.
+ */
+#include "config.h"
+
+#include "futex.h"
+#include "tomb_private.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A thread's `word`: what its owner tells it. */
+#define POOL_PARKED 0u /* nothing to do: wait on the word */
+#define POOL_RUN 1u    /* `job` holds a worker to run */
+#define POOL_EXIT 2u   /* the pool is being freed */
+
+struct pool_thread {
+	tomb_pool_t *p;
+	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself */
+	struct worker *job;        /* written before word becomes POOL_RUN */
+	struct pool_thread *next;  /* the idle stack, under p->mu */
+};
+
+struct tomb_pool {
+	/* Guards every field below but those fixed at creation. */
+	pthread_mutex_t mu;
+
+	/* Parked threads, the most recently parked first (its stack and
+	 * caches are the warmest), and how many. */
+	struct pool_thread *idle;
+	size_t nidle;
+
+	/* Threads started and not yet exited; tomb_pool_free waits (on
+	 * gone_cv, broadcast when it drops to 0) until it is 0. */
+	size_t threads;
+	pthread_cond_t gone_cv;
+
+	/* Threads started, ever (tomb_pool_stats). */
+	size_t started;
+
+	/* Tombs made with this pool and not yet freed; while > 0 the pool
+	 * may not be freed, and so `closing` is false. */
+	size_t users;
+	bool closing;
+
+	/* The reap chain: an exiting thread swaps its handle in and joins
+	 * the one that was there; tomb_pool_free joins the last. */
+	pthread_t zombie;
+	bool has_zombie;
+
+	/* Fixed at creation. */
+	size_t max_idle; /* 0: no bound */
+	bool has_attr;
+	pthread_attr_t attr;
+	char name[16];
+};
+
+static void pool_lock(tomb_pool_t *p)
+{
+	if (pthread_mutex_lock(&p->mu) != 0)
+		abort(); /* a bug in libtomb, never a caller's doing */
+}
+
+static void pool_unlock(tomb_pool_t *p)
+{
+	if (pthread_mutex_unlock(&p->mu) != 0)
+		abort();
+}
+
+/* With p->mu held: whether a thread that has just finished a worker should
+ * exit rather than park. */
+static bool should_exit_locked(const tomb_pool_t *p)
+{
+	return p->closing || (p->max_idle != 0 && p->nidle >= p->max_idle);
+}
+
+static void *pool_main(void *arg)
+{
+	struct pool_thread *self = arg;
+	tomb_pool_t *p = self->p;
+	pthread_t prev;
+	bool has_prev;
+
+	pthread_setname_np(pthread_self(), p->name);
+	for (;;) {
+		uint32_t w = atomic_load_explicit(&self->word,
+		                                  memory_order_acquire);
+
+		if (w == POOL_PARKED) {
+			tomb_futex_wait(&self->word, POOL_PARKED, NULL);
+			continue;
+		}
+		if (w == POOL_EXIT)
+			break;
+		tomb__worker_run(self->job, p->name);
+		self->job = NULL;
+
+		pool_lock(p);
+		if (should_exit_locked(p)) {
+			pool_unlock(p);
+			break;
+		}
+		atomic_store_explicit(&self->word, POOL_PARKED,
+		                      memory_order_relaxed);
+		self->next = p->idle;
+		p->idle = self;
+		p->nidle++;
+		pool_unlock(p);
+	}
+
+	/* Off the idle stack by now (a thread told to exit was taken off it). */
+	pool_lock(p);
+	has_prev = p->has_zombie;
+	prev = p->zombie;
+	p->zombie = pthread_self();
+	p->has_zombie = true;
+	if (--p->threads == 0)
+		pthread_cond_broadcast(&p->gone_cv);
+	pool_unlock(p);
+	free(self);
+	if (has_prev)
+		pthread_join(prev, NULL);
+	return NULL;
+}
+
+int tomb__pool_start(tomb_pool_t *p, struct worker *job)
+{
+	struct pool_thread *th;
+	pthread_t id;
+	int err;
+
+	pool_lock(p);
+	th = p->idle;
+	if (th != NULL) {
+		p->idle = th->next;
+		p->nidle--;
+		th->job = job;
+		atomic_store_explicit(&th->word, POOL_RUN, memory_order_release);
+		/* Under mu: th cannot run the job, exit and free itself (which
+		 * takes mu) before this wake has been made. */
+		tomb_futex_wake(&th->word, 1);
+		pool_unlock(p);
+		return 0;
+	}
+	p->threads++;
+	p->started++;
+	pool_unlock(p);
+
+	if ((th = malloc(sizeof(*th))) == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	th->p = p;
+	th->job = job;
+	th->next = NULL;
+	atomic_init(&th->word, POOL_RUN);
+	err = pthread_create(&id, p->has_attr ? &p->attr : NULL, pool_main, th);
+	if (err == 0)
+		return 0;
+	free(th);
+fail:
+	pool_lock(p);
+	p->started--;
+	if (--p->threads == 0)
+		pthread_cond_broadcast(&p->gone_cv);
+	pool_unlock(p);
+	return err;
+}
+
+void tomb__pool_use(tomb_pool_t *p)
+{
+	pool_lock(p);
+	p->users++;
+	pool_unlock(p);
+}
+
+void tomb__pool_unuse(tomb_pool_t *p)
+{
+	pool_lock(p);
+	p->users--;
+	pool_unlock(p);
+}
+
+TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
+{
+	static const struct tomb_pool_opts defaults;
+	const struct tomb_pool_opts *o = opts != NULL ? opts : &defaults;
+	tomb_pool_t *p;
+	int err = EINVAL;
+
+	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
+		if (o->reserved_[i] != NULL)
+			goto fail;
+	err = ENOMEM;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		goto fail;
+	p->max_idle = o->max_idle;
+	/* Never "": a worker's name is replaced by this one when it returns. */
+	strncpy(p->name, o->name != NULL && o->name[0] != '\0' ? o->name :
+	        "tomb-pool", sizeof(p->name) - 1);
+	if (o->stack_size != 0) {
+		if ((err = pthread_attr_init(&p->attr)) != 0)
+			goto fail_free;
+		p->has_attr = true;
+		/* EINVAL below the system's minimum. */
+		if ((err = pthread_attr_setstacksize(&p->attr, o->stack_size)) != 0)
+			goto fail_attr;
+	}
+	if ((err = pthread_mutex_init(&p->mu, NULL)) != 0)
+		goto fail_attr;
+	if ((err = pthread_cond_init(&p->gone_cv, NULL)) != 0)
+		goto fail_mutex;
+	return p;
+
+fail_mutex:
+	pthread_mutex_destroy(&p->mu);
+fail_attr:
+	if (p->has_attr)
+		pthread_attr_destroy(&p->attr);
+fail_free:
+	free(p);
+fail:
+	errno = err;
+	return NULL;
+}
+
+TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st)
+{
+	if (p == NULL || st == NULL)
+		return EINVAL;
+	memset(st, 0, sizeof(*st));
+	pool_lock(p);
+	st->threads = p->threads;
+	st->idle = p->nidle;
+	st->started = p->started;
+	pool_unlock(p);
+	return 0;
+}
+
+TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
+{
+	if (p == NULL)
+		return EINVAL;
+	pool_lock(p);
+	if (p->users > 0) {
+		pool_unlock(p);
+		return EBUSY;
+	}
+	p->closing = true;
+	/* Threads still finishing a worker of a freed tomb see `closing` and
+	 * exit; parked ones are told to (under mu, which an exiting thread
+	 * takes before it frees itself, so th is there for the wake). */
+	while (p->idle != NULL) {
+		struct pool_thread *th = p->idle;
+
+		p->idle = th->next;
+		atomic_store_explicit(&th->word, POOL_EXIT, memory_order_release);
+		tomb_futex_wake(&th->word, 1);
+	}
+	p->nidle = 0;
+	while (p->threads > 0)
+		pthread_cond_wait(&p->gone_cv, &p->mu);
+	pool_unlock(p);
+
+	if (p->has_zombie)
+		pthread_join(p->zombie, NULL); /* and so every thread before it */
+	pthread_cond_destroy(&p->gone_cv);
+	pthread_mutex_destroy(&p->mu);
+	if (p->has_attr)
+		pthread_attr_destroy(&p->attr);
+	free(p);
+	return 0;
+}

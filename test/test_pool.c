@@ -1,0 +1,368 @@
+/* test_pool.c: tombs whose workers run on a pool's parked threads. */
+#define _GNU_SOURCE /* pthread_getname_np */
+#include "helpers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Waits until p has `idle` parked threads: a pool thread parks a moment
+ * after the tomb whose worker it ran is dead, and nothing tells the test
+ * when (bounded by the test's timeout). */
+static void wait_idle(tomb_pool_t *p, size_t idle)
+{
+	struct tomb_pool_stats st;
+
+	for (;;) {
+		ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+		if (st.idle == idle)
+			return;
+		sched_yield();
+	}
+}
+
+static tomb_t *pooled_tomb(tomb_pool_t *p, int lifetime)
+{
+	struct tomb_opts o = {.pool = p, .lifetime = lifetime};
+	tomb_t *t = tomb_new_opts(&o);
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+START_TEST(test_pool_bad_input)
+{
+	struct tomb_pool_opts reserved = {.reserved_ = {&reserved}},
+	                      tiny_stack = {.stack_size = 1};
+	struct tomb_pool_stats st;
+	tomb_pool_t *p;
+
+	errno = 0;
+	ck_assert_ptr_null(tomb_pool_new(&reserved));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(tomb_pool_new(&tiny_stack));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(tomb_pool_free(NULL), EINVAL);
+	ck_assert_int_eq(tomb_pool_stats(NULL, &st), EINVAL);
+
+	p = tomb_pool_new(NULL);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(tomb_pool_stats(p, NULL), EINVAL);
+	{
+		/* A pool's threads have the pool's stack size. */
+		struct tomb_opts both = {.pool = p, .stack_size = 1 << 20};
+
+		errno = 0;
+		ck_assert_ptr_null(tomb_new_opts(&both));
+		ck_assert_int_eq(errno, EINVAL);
+	}
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_eq(st.threads, 0); /* it starts none by itself */
+	ck_assert_uint_eq(st.started, 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+START_TEST(test_pool_busy_while_used)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	tomb_t *t;
+	int z = 0;
+
+	ck_assert_ptr_nonnull(p);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_pool_free(p), EBUSY);
+	ck_assert_int_eq(tomb_go(t, worker_return_arg, &z), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_pool_free(p), EBUSY); /* dead, not freed */
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+struct where {
+	pid_t tid;
+	char name[16];
+	int ran;
+};
+
+static int record_where(tomb_t *t, void *arg)
+{
+	struct where *w = arg;
+
+	(void)t;
+	w->tid = (pid_t)syscall(SYS_gettid);
+	pthread_getname_np(pthread_self(), w->name, sizeof(w->name));
+	w->ran++;
+	return 0;
+}
+
+/* One tomb after another, each waited for: the same parked thread runs all
+ * of their workers. */
+START_TEST(test_pool_reuses_a_thread)
+{
+	struct tomb_pool_opts o = {.name = "reuser"};
+	tomb_pool_t *p = tomb_pool_new(&o);
+	struct tomb_pool_stats st;
+	struct where first = {0}, w = {0};
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 20; i++) {
+		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+
+		ck_assert_int_eq(tomb_go(t, record_where, i == 0 ? &first : &w), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(tomb_free(t), 0);
+		wait_idle(p, 1);
+	}
+	ck_assert_int_eq(first.ran, 1);
+	ck_assert_int_eq(w.ran, 19);
+	ck_assert_int_eq(w.tid, first.tid);
+	ck_assert_int_ne(first.tid, (pid_t)syscall(SYS_gettid));
+	ck_assert_str_eq(first.name, "reuser");
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_eq(st.started, 1);
+	ck_assert_uint_eq(st.threads, 1);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+/* A named worker's thread carries its name while it runs, and the pool's
+ * name again afterwards. */
+START_TEST(test_pool_worker_names)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct where named = {0}, unnamed = {0};
+	tomb_t *t;
+
+	ck_assert_ptr_nonnull(p);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_go_named(t, "job-7", record_where, &named), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	wait_idle(p, 1);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_go(t, record_where, &unnamed), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_str_eq(named.name, "job-7");
+	ck_assert_str_eq(unnamed.name, "tomb-pool");
+	ck_assert_int_eq(named.tid, unnamed.tid);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+/* Workers blocked in each of the library's waits, on pool threads: the kill
+ * wakes them all, the wait returns with the reason once every function has
+ * returned, and the threads park for the next tomb. */
+static int block_cond(tomb_t *t, void *arg)
+{
+	static tomb_cond_t cond = TOMB_COND_INIT;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	int rc;
+
+	pthread_mutex_lock(&mu);
+	sem_post(arg);
+	do
+		rc = tomb_cond_wait(t, &cond, &mu, NULL);
+	while (rc == 0); /* nobody signals: a spurious wake */
+	pthread_mutex_unlock(&mu);
+	return rc == ECANCELED ? TOMB_EDYING : 1;
+}
+
+static int block_sleep(tomb_t *t, void *arg)
+{
+	sem_post(arg);
+	return tomb_sleep(t, NULL) == ECANCELED ? TOMB_EDYING : 1;
+}
+
+START_TEST(test_pool_kill_blocked_workers)
+{
+	enum { N = 8 };
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct tomb_pool_stats st;
+	sem_t started;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sem_init(&started, 0, 0), 0);
+	for (int round = 0; round < 3; round++) {
+		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+
+		for (int i = 0; i < N; i++) {
+			ck_assert_int_eq(tomb_go(t, i % 3 == 0 ? worker_until_dying :
+			                         i % 3 == 1 ? block_cond : block_sleep,
+			                         &started), 0);
+		}
+		for (int i = 0; i < N; i++)
+			ck_assert_int_eq(sem_wait(&started), 0);
+		ck_assert_uint_eq(tomb_count(t), N);
+		tomb_kill(t, 42);
+		ck_assert_int_eq(tomb_wait(t), 42);
+		ck_assert_uint_eq(tomb_count(t), 0);
+		ck_assert_int_eq(tomb_free(t), 0);
+		wait_idle(p, N);
+	}
+	/* Three rounds of N blocked workers, and never more than N threads. */
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_eq(st.started, N);
+	ck_assert_uint_eq(st.threads, N);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	sem_destroy(&started);
+}
+END_TEST
+
+/* max_idle bounds the parked threads: the rest exit, and are joined. */
+START_TEST(test_pool_max_idle)
+{
+	enum { N = 6 };
+	struct tomb_pool_opts o = {.max_idle = 2};
+	tomb_pool_t *p = tomb_pool_new(&o);
+	struct tomb_pool_stats st;
+	tomb_t *t;
+	sem_t started;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sem_init(&started, 0, 0), 0);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(tomb_go(t, worker_until_dying, &started), 0);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(sem_wait(&started), 0);
+	tomb_kill(t, 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	wait_idle(p, 2);
+	/* The four that did not park exit; wait for the count to say so. */
+	do {
+		ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+		sched_yield();
+	} while (st.threads != 2);
+	ck_assert_uint_eq(st.started, N);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	sem_destroy(&started);
+}
+END_TEST
+
+/* The pool changes where workers run, not what a tomb means: errgroup's
+ * first error, a limit, a wait from inside a worker, and children. */
+static int wait_inside(tomb_t *t, void *arg)
+{
+	*(int *)arg = tomb_wait(t);
+	return 0;
+}
+
+START_TEST(test_pool_semantics_kept)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	int seven = 7, zero = 0, inside = 0;
+	struct tomb_opts co;
+	tomb_t *t, *child;
+	sem_t gate;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sem_init(&gate, 0, 0), 0);
+
+	t = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
+	ck_assert_int_eq(tomb_go(t, worker_return_arg, &zero), 0);
+	ck_assert_int_eq(tomb_go(t, worker_return_arg, &seven), 0);
+	ck_assert_int_eq(tomb_wait(t), 7);
+	ck_assert_int_eq(tomb_free(t), 0);
+
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_set_limit(t, 1), 0);
+	ck_assert_int_eq(tomb_go(t, worker_wait_sem, &gate), 0);
+	ck_assert_int_eq(tomb_trygo(t, worker_return_arg, &zero), EBUSY);
+	ck_assert_int_eq(sem_post(&gate), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_go(t, wait_inside, &inside), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(inside, EDEADLK);
+	ck_assert_int_eq(tomb_free(t), 0);
+
+	t = tomb_new();
+	ck_assert_ptr_nonnull(t);
+	co = (struct tomb_opts){.parent = t, .pool = p};
+	child = tomb_new_opts(&co);
+	ck_assert_ptr_nonnull(child);
+	ck_assert_int_eq(tomb_go(child, worker_until_dying, &gate), 0);
+	ck_assert_int_eq(sem_wait(&gate), 0);
+	tomb_kill(t, 5);
+	ck_assert_int_eq(tomb_wait(t), 5); /* covers the pooled child */
+	ck_assert_int_eq(tomb_err(child), 5);
+	ck_assert_int_eq(tomb_free(child), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	sem_destroy(&gate);
+}
+END_TEST
+
+/* Two tombs share a pool at once, from two threads. */
+struct sharer {
+	tomb_pool_t *p;
+	int reason;
+	int got;
+};
+
+static void *share(void *arg)
+{
+	struct sharer *s = arg;
+
+	for (int i = 0; i < 200; i++) {
+		struct tomb_opts o = {.pool = s->p,
+		                      .lifetime = TOMB_LIFETIME_ERRGROUP};
+		tomb_t *t = tomb_new_opts(&o);
+		int zero = 0;
+
+		if (t == NULL)
+			return NULL;
+		tomb_go(t, worker_return_arg, &zero);
+		tomb_go(t, worker_return_arg, &s->reason);
+		s->got += tomb_wait(t) == s->reason;
+		tomb_free(t);
+	}
+	return NULL;
+}
+
+START_TEST(test_pool_shared_by_threads)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct sharer a = {.p = p, .reason = 11}, b = {.p = p, .reason = 12};
+	pthread_t ta, tb;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(pthread_create(&ta, NULL, share, &a), 0);
+	ck_assert_int_eq(pthread_create(&tb, NULL, share, &b), 0);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	ck_assert_int_eq(a.got, 200);
+	ck_assert_int_eq(b.got, 200);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+Suite *make_pool_suite(void)
+{
+	Suite *s = suite_create("pool");
+	TCase *tc = tcase_create("pool");
+
+	add_leak_check(tc);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_pool_bad_input);
+	tcase_add_test(tc, test_pool_busy_while_used);
+	tcase_add_test(tc, test_pool_reuses_a_thread);
+	tcase_add_test(tc, test_pool_worker_names);
+	tcase_add_test(tc, test_pool_kill_blocked_workers);
+	tcase_add_test(tc, test_pool_max_idle);
+	tcase_add_test(tc, test_pool_semantics_kept);
+	tcase_add_test(tc, test_pool_shared_by_threads);
+	suite_add_tcase(s, tc);
+	return s;
+}
