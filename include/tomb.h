@@ -163,6 +163,20 @@ TOMB_EXPORT int tomb_killf(tomb_t *t, int reason, const char *fmt, ...)
 /* True once t is dying (killed); one atomic load.  False for NULL. */
 TOMB_EXPORT bool tomb_dying(const tomb_t *t);
 
+/* The same check inline, so that a worker's loop pays one load and no call:
+ * the tomb's state word is the first field of struct tomb, and its bit 1
+ * means dying (both part of the ABI).  (tomb_dying)(t) calls the function;
+ * define TOMB_NO_INLINE to always call it. */
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(TOMB_NO_INLINE)
+static inline bool tomb__dying_inline(const tomb_t *t)
+{
+	return t != NULL &&
+	       (__atomic_load_n((const unsigned int *)(const void *)t,
+	                        __ATOMIC_ACQUIRE) & 1u) != 0;
+}
+#define tomb_dying(t) tomb__dying_inline(t)
+#endif
+
 /* True while t has not been killed: tomb_err(t) == TOMB_STILL_ALIVE.
  * False for NULL. */
 TOMB_EXPORT bool tomb_alive(const tomb_t *t);

@@ -4,6 +4,7 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -224,7 +225,13 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	return 0;
 }
 
-TOMB_EXPORT bool tomb_dying(const tomb_t *t)
+/* tomb.h's inline tomb_dying reads the state word where these put it. */
+_Static_assert(offsetof(struct tomb, state) == 0, "state first");
+_Static_assert(TOMB_S_DYING == 1u, "dying is bit 1");
+_Static_assert(sizeof(_Atomic uint32_t) == sizeof(unsigned int), "state size");
+
+/* In parentheses: the function, not tomb.h's inline macro. */
+TOMB_EXPORT bool (tomb_dying)(const tomb_t *t)
 {
 	return t != NULL &&
 	       (atomic_load_explicit(&t->state, memory_order_acquire) &

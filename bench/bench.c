@@ -1,0 +1,466 @@
+/*
+ * bench.c: the C side of `make bench`, for impls "tomb", "tomb-pool" and
+ * "pthread" (the raw baseline: pthread_create/join, an atomic flag, a futex).
+ *
+ *   bench-c IMPL METRIC N RUNS
+ *
+ * prints one line per run, "METRIC IMPL N VALUE" (ns, or bytes for mem and
+ * mem-rss), or "skip METRIC IMPL reason" for a pair it does not measure.
+ * bench/README.md says what each metric times; bench/run.sh takes medians.
+ */
+#define _GNU_SOURCE
+#include "tomb.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+enum impl { TOMB, POOL, PTHREAD };
+
+static enum impl impl;
+static const char *impl_name;
+static tomb_pool_t *pool; /* impl POOL: one for the whole process */
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "bench-c: %s: %s\n", what, strerror(err));
+	exit(1);
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void report(const char *metric, long n, int64_t value)
+{
+	printf("%s %s %ld %lld\n", metric, impl_name, n, (long long)value);
+	fflush(stdout);
+}
+
+static tomb_t *new_tomb(int lifetime, size_t stack)
+{
+	struct tomb_opts o = {.lifetime = lifetime};
+	tomb_t *t;
+
+	if (impl == POOL)
+		o.pool = pool;
+	else
+		o.stack_size = stack;
+	if ((t = tomb_new_opts(&o)) == NULL)
+		die("tomb_new_opts", errno);
+	return t;
+}
+
+/* ---- poll: one stop-flag check in a hot loop ---------------------------- */
+
+#define POLL_ITERS 50000000L
+
+static _Atomic uint32_t raw_flag;
+
+static double run_poll(void)
+{
+	tomb_t *t = impl == PTHREAD ? NULL : new_tomb(TOMB_LIFETIME_TOMB, 0);
+	long seen = 0;
+	int64_t t0 = now_ns(), t1;
+
+	if (impl == PTHREAD) {
+		for (long i = 0; i < POLL_ITERS; i++)
+			seen += atomic_load_explicit(&raw_flag,
+			                             memory_order_acquire) == 0;
+	} else {
+		for (long i = 0; i < POLL_ITERS; i++)
+			seen += !tomb_dying(t);
+	}
+	t1 = now_ns();
+	if (seen != POLL_ITERS)
+		die("poll: the flag was set", EINVAL);
+	if (t != NULL) {
+		tomb_kill(t, 0);
+		tomb_wait(t);
+		tomb_free(t);
+	}
+	return (double)(t1 - t0) / POLL_ITERS;
+}
+
+/* ---- spawn: start n workers that return at once, wait for all ----------- */
+
+static void *raw_return(void *arg)
+{
+	return arg;
+}
+
+static int tomb_return(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	return 0;
+}
+
+static int64_t run_spawn(long n)
+{
+	int64_t t0, t1;
+
+	if (impl == PTHREAD) {
+		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
+		int err;
+
+		if (th == NULL)
+			die("malloc", ENOMEM);
+		t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			if ((err = pthread_create(&th[i], NULL, raw_return, NULL)) != 0)
+				die("pthread_create", err);
+		for (long i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+		t1 = now_ns();
+		free(th);
+	} else {
+		/* errgroup: the tomb dies when waited, not when a worker that
+		 * returned at once happened to be the last so far. */
+		tomb_t *t = new_tomb(TOMB_LIFETIME_ERRGROUP, 0);
+		int err;
+
+		t0 = now_ns();
+		for (long i = 0; i < n; i++)
+			if ((err = tomb_go(t, tomb_return, NULL)) != 0)
+				die("tomb_go", err);
+		if ((err = tomb_wait(t)) != 0)
+			die("tomb_wait", err);
+		t1 = now_ns();
+		tomb_free(t);
+	}
+	return (t1 - t0) / n;
+}
+
+/* ---- kill: n workers blocked, from the kill to the wait's return -------- */
+
+enum block { B_COND, B_SLEEP, B_POLL_FD, B_SPIN, B_FUTEX };
+
+static enum block block;
+static sem_t blocked;                /* posted by each worker before it blocks */
+static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
+static tomb_cond_t cond = TOMB_COND_INIT;
+
+static int tomb_blocker(tomb_t *t, void *arg)
+{
+	(void)arg;
+	switch (block) {
+	case B_COND:
+		pthread_mutex_lock(&cond_mu);
+		sem_post(&blocked);
+		while (tomb_cond_wait(t, &cond, &cond_mu, NULL) == 0)
+			;
+		pthread_mutex_unlock(&cond_mu);
+		break;
+	case B_SLEEP:
+		sem_post(&blocked);
+		tomb_sleep(t, NULL);
+		break;
+	case B_POLL_FD: {
+		struct pollfd p = {.fd = tomb_dying_fd(t), .events = POLLIN};
+
+		sem_post(&blocked);
+		while (poll(&p, 1, -1) != 1)
+			;
+		break;
+	}
+	case B_SPIN:
+		sem_post(&blocked);
+		while (!tomb_dying(t))
+			sched_yield(); /* 1000 spinners on 2 cores need to yield */
+		break;
+	case B_FUTEX:
+		break;
+	}
+	return TOMB_EDYING;
+}
+
+static void *raw_blocker(void *arg)
+{
+	(void)arg;
+	sem_post(&blocked);
+	while (atomic_load_explicit(&raw_flag, memory_order_acquire) == 0)
+		syscall(SYS_futex, &raw_flag, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	return NULL;
+}
+
+/* The workers have said they are about to block; give them time to get
+ * into the kernel (a benchmark, not a test: a pause is fine here). */
+static void settle(long n)
+{
+	struct timespec d = {0, 5000000 + n * 20000};
+
+	for (long i = 0; i < n; i++)
+		while (sem_wait(&blocked) != 0)
+			;
+	nanosleep(&d, NULL);
+}
+
+static int64_t run_kill(long n)
+{
+	int64_t t0, t1;
+	int err;
+
+	if (impl == PTHREAD) {
+		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
+		pthread_attr_t a;
+
+		if (th == NULL)
+			die("malloc", ENOMEM);
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, 64 * 1024);
+		atomic_store(&raw_flag, 0);
+		for (long i = 0; i < n; i++)
+			if ((err = pthread_create(&th[i], &a, raw_blocker, NULL)) != 0)
+				die("pthread_create", err);
+		pthread_attr_destroy(&a);
+		settle(n);
+		t0 = now_ns();
+		atomic_store_explicit(&raw_flag, 1, memory_order_release);
+		syscall(SYS_futex, &raw_flag, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+		        NULL, 0);
+		for (long i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+		t1 = now_ns();
+		atomic_store(&raw_flag, 0);
+		free(th);
+	} else {
+		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
+
+		if (block == B_POLL_FD && tomb_dying_fd(t) < 0)
+			die("tomb_dying_fd", errno);
+		for (long i = 0; i < n; i++)
+			if ((err = tomb_go(t, tomb_blocker, NULL)) != 0)
+				die("tomb_go", err);
+		settle(n);
+		t0 = now_ns();
+		tomb_kill(t, 0);
+		tomb_wait(t);
+		t1 = now_ns();
+		tomb_free(t);
+	}
+	return t1 - t0;
+}
+
+/* ---- hook: register and unregister one dying callback ------------------- */
+
+#define HOOK_ITERS 2000000L
+
+static void on_dying(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+}
+
+static int64_t run_hook(void)
+{
+	tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 0);
+	tomb_hook_t h = TOMB_HOOK_INIT;
+	int64_t t0 = now_ns(), t1;
+
+	for (long i = 0; i < HOOK_ITERS; i++) {
+		if (tomb_on_dying(t, on_dying, NULL, &h) != 0 || tomb_off(&h) != 0)
+			die("tomb_on_dying/tomb_off", EINVAL);
+	}
+	t1 = now_ns();
+	tomb_kill(t, 0);
+	tomb_wait(t);
+	tomb_free(t);
+	return (t1 - t0) / HOOK_ITERS;
+}
+
+/* ---- mem: n live workers at the smallest stack --------------------------- */
+
+static long vm_hwm_bytes(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kb = -1;
+
+	if (f == NULL)
+		die("/proc/self/status", errno);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb * 1024;
+}
+
+/* Resets the peak RSS to the current RSS (Linux >= 4.0). */
+static void reset_hwm(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+
+	if (f == NULL)
+		die("/proc/self/clear_refs", errno);
+	fputs("5", f);
+	fclose(f);
+}
+
+/* Starts n workers blocked at the smallest stack; returns the heap bytes
+ * (mallinfo2) and peak RSS bytes they added, once all are blocked. */
+static void run_mem(long n, int64_t *heap, int64_t *rss)
+{
+	size_t stack = PTHREAD_STACK_MIN;
+	size_t heap0;
+	long rss0;
+	int err;
+
+	block = B_SLEEP;
+	reset_hwm();
+	rss0 = vm_hwm_bytes();
+	heap0 = mallinfo2().uordblks;
+	if (impl == PTHREAD) {
+		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
+		pthread_attr_t a;
+
+		if (th == NULL)
+			die("malloc", ENOMEM);
+		heap0 = mallinfo2().uordblks; /* the handle array is ours */
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, stack);
+		atomic_store(&raw_flag, 0);
+		for (long i = 0; i < n; i++)
+			if ((err = pthread_create(&th[i], &a, raw_blocker, NULL)) != 0)
+				die("pthread_create", err);
+		pthread_attr_destroy(&a);
+		settle(n);
+		*heap = (int64_t)(mallinfo2().uordblks - heap0);
+		*rss = vm_hwm_bytes() - rss0;
+		atomic_store_explicit(&raw_flag, 1, memory_order_release);
+		syscall(SYS_futex, &raw_flag, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+		        NULL, 0);
+		for (long i = 0; i < n; i++)
+			pthread_join(th[i], NULL);
+		atomic_store(&raw_flag, 0);
+		free(th);
+	} else {
+		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, stack);
+
+		for (long i = 0; i < n; i++)
+			if ((err = tomb_go(t, tomb_blocker, NULL)) != 0)
+				die("tomb_go", err);
+		settle(n);
+		*heap = (int64_t)(mallinfo2().uordblks - heap0);
+		*rss = vm_hwm_bytes() - rss0;
+		tomb_kill(t, 0);
+		tomb_wait(t);
+		tomb_free(t);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	const char *metric;
+	long n, runs;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: bench-c tomb|tomb-pool|pthread METRIC N RUNS\n");
+		return 2;
+	}
+	impl_name = argv[1];
+	metric = argv[2];
+	n = atol(argv[3]);
+	runs = atol(argv[4]);
+	if (strcmp(impl_name, "tomb") == 0) {
+		impl = TOMB;
+	} else if (strcmp(impl_name, "tomb-pool") == 0) {
+		struct tomb_pool_opts o = {.stack_size = 64 * 1024};
+
+		impl = POOL;
+		if ((pool = tomb_pool_new(&o)) == NULL)
+			die("tomb_pool_new", errno);
+	} else if (strcmp(impl_name, "pthread") == 0) {
+		impl = PTHREAD;
+	} else {
+		fprintf(stderr, "bench-c: unknown impl %s\n", impl_name);
+		return 2;
+	}
+	if (n < 1 || runs < 1) {
+		fprintf(stderr, "bench-c: N and RUNS must be positive\n");
+		return 2;
+	}
+	sem_init(&blocked, 0, 0);
+
+	if (strcmp(metric, "poll") == 0) {
+		run_poll(); /* warm-up */
+		for (long r = 0; r < runs; r++)
+			printf("%s %s %ld %.3f\n", metric, impl_name, n,
+			       run_poll()); /* below a nanosecond: decimals */
+	} else if (strcmp(metric, "spawn") == 0) {
+		run_spawn(n); /* warm-up (and, for a pool, its threads) */
+		for (long r = 0; r < runs; r++)
+			report(metric, n, run_spawn(n));
+	} else if (strncmp(metric, "kill", 4) == 0) {
+		const char *how = metric + 4;
+
+		if (impl == PTHREAD && strcmp(how, "") == 0)
+			block = B_FUTEX;
+		else if (impl != PTHREAD && strcmp(how, "-cond") == 0)
+			block = B_COND;
+		else if (impl != PTHREAD && strcmp(how, "-sleep") == 0)
+			block = B_SLEEP;
+		else if (impl != PTHREAD && strcmp(how, "-poll-fd") == 0)
+			block = B_POLL_FD;
+		else if (impl != PTHREAD && strcmp(how, "-spin") == 0)
+			block = B_SPIN;
+		else {
+			printf("skip %s %s no such way of blocking\n", metric,
+			       impl_name);
+			return 0;
+		}
+		run_kill(n);
+		for (long r = 0; r < runs; r++)
+			report(metric, n, run_kill(n));
+	} else if (strcmp(metric, "hook") == 0) {
+		if (impl == PTHREAD) {
+			printf("skip hook pthread no callbacks in raw pthreads\n");
+			return 0;
+		}
+		run_hook();
+		for (long r = 0; r < runs; r++)
+			report(metric, n, run_hook());
+	} else if (strcmp(metric, "mem") == 0 || strcmp(metric, "mem-rss") == 0) {
+		bool want_rss = strcmp(metric, "mem-rss") == 0;
+
+		if (impl == POOL) {
+			/* A pool's threads have the pool's stack: remake it at
+			 * the smallest. */
+			struct tomb_pool_opts o = {.stack_size = PTHREAD_STACK_MIN};
+
+			tomb_pool_free(pool);
+			if ((pool = tomb_pool_new(&o)) == NULL)
+				die("tomb_pool_new", errno);
+		}
+		for (long r = 0; r < runs; r++) {
+			int64_t heap, rss;
+
+			run_mem(n, &heap, &rss);
+			report(metric, n, want_rss ? rss : heap / n);
+		}
+	} else {
+		printf("skip %s %s unknown metric\n", metric, impl_name);
+	}
+	if (pool != NULL && tomb_pool_free(pool) != 0)
+		die("tomb_pool_free", EBUSY);
+	sem_destroy(&blocked);
+	return 0;
+}

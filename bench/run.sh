@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# bench/run.sh: runs every benchmark program for every impl, metric and size,
+# prints a table of medians and the issue's target ratios, and writes every
+# median to bench-results.json.  `make bench` runs it from the build
+# directory; BENCH_SMOKE=1 makes a quick run (small sizes, 1 run each) that
+# only shows nothing has rotted.
+#
+#   run.sh BINDIR OUT.json
+#
+# BINDIR holds bench-c (tomb, tomb-pool, pthread) and, where they could be
+# built, the peers (bench-jthread, bench-gcancellable, bench-go).  Each is run
+# as `PROG IMPL METRIC N RUNS` and prints "METRIC IMPL N VALUE" per run or
+# "skip METRIC IMPL reason" (bench/README.md).
+set -euo pipefail
+
+bindir=${1:?usage: run.sh BINDIR OUT.json}
+out=${2:?usage: run.sh BINDIR OUT.json}
+raw=$(mktemp)
+trap 'rm -f "$raw"' EXIT
+
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	runs=1 spawn_ns="1 100" kill_ns="1 10" mem_n=100
+else
+	runs=${BENCH_RUNS:-7} spawn_ns="1 100 1000" kill_ns="1 10 100 1000"
+	mem_n=10000
+fi
+
+# impl -> the program that measures it.
+declare -A prog=(
+	[tomb]=bench-c [tomb-pool]=bench-c [pthread]=bench-c
+	[jthread]=bench-jthread [gcancellable]=bench-gcancellable
+	[go-tomb]=bench-go [go-errgroup]=bench-go
+)
+impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
+
+# Runs one measurement; its lines go to $raw, skips are shown.
+measure() { # impl metric n
+	local p=$bindir/${prog[$1]}
+	local line
+	if [ ! -x "$p" ]; then
+		echo "skip $2 $1 ${prog[$1]} was not built" >>"$raw"
+		return
+	fi
+	if ! "$p" "$1" "$2" "$3" "$runs" >>"$raw"; then
+		echo "skip $2 $1 $(basename "$p") failed (exit $?)" >>"$raw"
+	fi
+	line=$(tail -n 1 "$raw")
+	printf '  %-12s %-13s n=%-6s %s\n' "$1" "$2" "$3" "${line##* }" >&2
+}
+
+echo "bench: $runs run(s) of each; medians below" >&2
+for i in $impls; do measure "$i" poll 1; done
+for n in $spawn_ns; do
+	for i in $impls; do measure "$i" spawn "$n"; done
+done
+for n in $kill_ns; do
+	for i in pthread jthread go-tomb go-errgroup gcancellable; do
+		measure "$i" kill "$n"
+	done
+	for m in kill-cond kill-sleep kill-poll-fd kill-spin; do
+		measure tomb "$m" "$n"
+		measure tomb-pool "$m" "$n"
+	done
+done
+for i in $impls; do measure "$i" hook 1; done
+for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; done
+for i in $impls; do measure "$i" mem-rss "$mem_n"; done
+
+# Medians: one record per (metric, impl, n).
+awk '
+	$1 == "skip" { next }
+	NF == 4 { key = $1 " " $2 " " $3; v[key] = v[key] " " $4; c[key]++ }
+	END {
+		for (k in v) {
+			n = split(substr(v[k], 2), a, " ")
+			for (i = 2; i <= n; i++)        # insertion sort, n is small
+				for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) {
+					t = a[j]; a[j] = a[j - 1]; a[j - 1] = t
+				}
+			med = n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+			print k, med, n
+		}
+	}' "$raw" | sort -k1,1 -k3,3n -k2,2 >"$raw.med"
+
+# bench-results.json: metric, impl, n, median_ns (bytes for mem, mem-rss),
+# runs, and the unit.
+awk 'BEGIN { printf "[" }
+	{
+		unit = ($1 ~ /^mem/) ? "bytes" : "ns"
+		printf "%s\n  {\"metric\": \"%s\", \"impl\": \"%s\", \"n\": %d, \"median_ns\": %s, \"runs\": %d, \"unit\": \"%s\"}", (NR > 1 ? "," : ""), $1, $2, $3, $4, $5, unit
+	}
+	END { print "\n]" }' "$raw.med" >"$out"
+
+# The table: one row per metric and n, one column per impl.
+echo
+printf '%-13s %6s' metric n
+for i in $impls; do printf ' %12s' "$i"; done
+echo
+awk -v impls="$impls" '
+	{ key = $1 " " $3; m[key, $2] = $4; if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
+	END {
+		ni = split(impls, im, " ")
+		for (r = 1; r <= k; r++) {
+			split(order[r], f, " ")
+			printf "%-13s %6s", f[1], f[2]
+			for (i = 1; i <= ni; i++)
+				printf " %12s", ((order[r], im[i]) in m) ? m[order[r], im[i]] : "-"
+			printf "\n"
+		}
+	}' "$raw.med"
+
+# The issue's targets, as ratios of medians from this run.
+echo
+echo "targets (ratio of medians; target in brackets):"
+awk '
+	{ m[$1 " " $2 " " $3] = $4 }
+	function ratio(label, a, b, target,   r) {
+		if (!(a in m) || !(b in m) || m[b] == 0) {
+			printf "  %-44s  n/a\n", label
+			return
+		}
+		r = m[a] / m[b]
+		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
+	}
+	END {
+		ratio("poll: tomb / pthread", "poll tomb 1", "poll pthread 1", 1.5)
+		for (n = 1; n <= 1000; n *= 10) {
+			ratio("spawn n=" n ": tomb / pthread", "spawn tomb " n, "spawn pthread " n, 1.10)
+			ratio("spawn n=" n ": tomb-pool / pthread", "spawn tomb-pool " n, "spawn pthread " n, 0.25)
+		}
+		for (n = 1; n <= 1000; n *= 10) {
+			ratio("kill n=" n ": tomb kill-cond / pthread", "kill-cond tomb " n, "kill pthread " n, 1.25)
+			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
+		}
+		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
+	}' "$raw.med"
+awk '$1 == "mem" && $2 == "tomb" { printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", $4, $4 <= 256 ? "met" : "NOT MET" }' "$raw.med"
+echo
+grep '^skip' "$raw" | sort -u | sed 's/^/  /' || true
+rm -f "$raw.med"
+echo "bench: wrote $out"
