@@ -119,6 +119,29 @@ START_TEST(test_free_dead_without_wait)
 }
 END_TEST
 
+/* tomb.h's inline tomb_dying and the exported function agree. */
+START_TEST(test_dying_inline_and_function)
+{
+	tomb_t *t = tomb_new();
+	bool (*fn)(const tomb_t *) = tomb_dying; /* no parentheses: the function */
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert(!tomb_dying(t));
+	ck_assert(!(tomb_dying)(t));
+	ck_assert(!fn(t));
+	ck_assert(!tomb_dying(NULL));
+	ck_assert(!(tomb_dying)(NULL));
+	tomb_kill(t, 3);
+	ck_assert(tomb_dying(t));
+	ck_assert((tomb_dying)(t));
+	ck_assert(fn(t));
+	ck_assert_int_eq(tomb_wait(t), 3);
+	ck_assert(tomb_dying(t)); /* dead is dying too */
+	ck_assert((tomb_dying)(t));
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 Suite *make_state_suite(void)
 {
 	Suite *s = suite_create("state");
@@ -127,6 +150,7 @@ Suite *make_state_suite(void)
 	add_leak_check(tc);
 	tcase_add_test(tc, test_new_is_alive);
 	tcase_add_test(tc, test_null_arguments);
+	tcase_add_test(tc, test_dying_inline_and_function);
 	tcase_add_test(tc, test_sentinels_are_far_from_codes);
 	tcase_add_test(tc, test_version);
 	tcase_add_test(tc, test_free_busy_while_worker_runs);
