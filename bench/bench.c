@@ -325,6 +325,15 @@ static void run_mem(long n, int64_t *heap, int64_t *rss)
 	int err;
 
 	block = B_SLEEP;
+	if (impl == POOL) {
+		/* A new pool for each run, at the smallest stack: its threads
+		 * and their records are counted with the workers'. */
+		struct tomb_pool_opts o = {.stack_size = stack};
+
+		if (tomb_pool_free(pool) != 0 ||
+		    (pool = tomb_pool_new(&o)) == NULL)
+			die("tomb_pool_new", errno);
+	}
 	reset_hwm();
 	rss0 = vm_hwm_bytes();
 	heap0 = mallinfo2().uordblks;
@@ -441,20 +450,30 @@ int main(int argc, char **argv)
 	} else if (strcmp(metric, "mem") == 0 || strcmp(metric, "mem-rss") == 0) {
 		bool want_rss = strcmp(metric, "mem-rss") == 0;
 
-		if (impl == POOL) {
-			/* A pool's threads have the pool's stack: remake it at
-			 * the smallest. */
-			struct tomb_pool_opts o = {.stack_size = PTHREAD_STACK_MIN};
+		if (!want_rss) { /* warm-up, both ways: glibc caches stacks */
+			int64_t heap, rss;
+			enum impl self = impl;
 
-			tomb_pool_free(pool);
-			if ((pool = tomb_pool_new(&o)) == NULL)
-				die("tomb_pool_new", errno);
+			impl = PTHREAD;
+			run_mem(n, &heap, &rss);
+			impl = self;
+			run_mem(n, &heap, &rss);
 		}
 		for (long r = 0; r < runs; r++) {
-			int64_t heap, rss;
+			int64_t heap, rss, raw_heap = 0, raw_rss;
+			enum impl self = impl;
 
+			/* The library's bookkeeping is what its heap use adds
+			 * to glibc's own for the same threads (the DTV a new
+			 * thread gets, ~300 bytes here): measure raw threads
+			 * first, in the same process. */
+			if (!want_rss && impl != PTHREAD) {
+				impl = PTHREAD;
+				run_mem(n, &raw_heap, &raw_rss);
+				impl = self;
+			}
 			run_mem(n, &heap, &rss);
-			report(metric, n, want_rss ? rss : heap / n);
+			report(metric, n, want_rss ? rss : (heap - raw_heap) / n);
 		}
 	} else {
 		printf("skip %s %s unknown metric\n", metric, impl_name);

@@ -124,7 +124,7 @@ awk '
 	}
 	END {
 		ratio("poll: tomb / pthread", "poll tomb 1", "poll pthread 1", 1.5)
-		for (n = 1; n <= 1000; n *= 10) {
+		for (n = 1; n <= 1000; n = (n == 1 ? 100 : n * 10)) {
 			ratio("spawn n=" n ": tomb / pthread", "spawn tomb " n, "spawn pthread " n, 1.10)
 			ratio("spawn n=" n ": tomb-pool / pthread", "spawn tomb-pool " n, "spawn pthread " n, 0.25)
 		}
