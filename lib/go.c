@@ -132,21 +132,25 @@ static void *worker_main(void *p)
 	return NULL;
 }
 
-void tomb__worker_run(struct worker *w, const char *home)
+int tomb__worker_run(struct worker *w, const char *home,
+                     struct pool_thread *self)
 {
 	tomb_t *t = w->t;
 	bool renamed = w->name[0] != '\0', fire;
-	int rc = run_fn(w);
+	int rc = run_fn(w), parked = POOL_UNDECIDED;
 
 	if (renamed)
 		pthread_setname_np(pthread_self(), home);
 	tomb__lock(t);
 	fire = worker_ended_locked(t, w, rc);
+	if (!fire)
+		parked = tomb__pool_park(self);
 	tomb__unlock(t);
 	free(w);
 	/* As in worker_main: past this, t may be freed. */
 	if (fire)
 		tomb__fire_hooks(t);
+	return parked;
 }
 
 /* With mu held: waits for a slot under the limit.  0 when the worker may

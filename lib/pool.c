@@ -20,6 +20,7 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,8 +65,8 @@ struct tomb_pool {
 
 	/* Fixed at creation. */
 	size_t max_idle; /* 0: no bound */
-	bool has_attr;
-	pthread_attr_t attr;
+	pthread_attr_t attr; /* stack size; signal mask where glibc can */
+	sigset_t sigs;       /* every signal */
 	char name[16];
 };
 
@@ -88,6 +89,27 @@ static bool should_exit_locked(const tomb_pool_t *p)
 	return p->closing || (p->max_idle != 0 && p->nidle >= p->max_idle);
 }
 
+/* The pool whose thread this is, if any (tomb_pool_free's EDEADLK). */
+static _Thread_local const tomb_pool_t *own_pool;
+
+int tomb__pool_park(struct pool_thread *self)
+{
+	tomb_pool_t *p = self->p;
+	int parked = POOL_GO_EXIT;
+
+	pool_lock(p);
+	if (!should_exit_locked(p)) {
+		atomic_store_explicit(&self->word, POOL_PARKED,
+		                      memory_order_relaxed);
+		self->next = p->idle;
+		p->idle = self;
+		p->nidle++;
+		parked = POOL_PARKED_NOW;
+	}
+	pool_unlock(p);
+	return parked;
+}
+
 static void *pool_main(void *arg)
 {
 	struct pool_thread *self = arg;
@@ -95,10 +117,12 @@ static void *pool_main(void *arg)
 	pthread_t prev;
 	bool has_prev;
 
+	own_pool = p;
 	pthread_setname_np(pthread_self(), p->name);
 	for (;;) {
 		uint32_t w = atomic_load_explicit(&self->word,
 		                                  memory_order_acquire);
+		int parked;
 
 		if (w == POOL_PARKED) {
 			tomb_futex_wait(&self->word, POOL_PARKED, NULL);
@@ -106,20 +130,12 @@ static void *pool_main(void *arg)
 		}
 		if (w == POOL_EXIT)
 			break;
-		tomb__worker_run(self->job, p->name);
-		self->job = NULL;
-
-		pool_lock(p);
-		if (should_exit_locked(p)) {
-			pool_unlock(p);
+		parked = tomb__worker_run(self->job, p->name, self);
+		if (parked == POOL_UNDECIDED) /* it ran callbacks first */
+			parked = tomb__pool_park(self);
+		if (parked == POOL_GO_EXIT)
 			break;
-		}
-		atomic_store_explicit(&self->word, POOL_PARKED,
-		                      memory_order_relaxed);
-		self->next = p->idle;
-		p->idle = self;
-		p->nidle++;
-		pool_unlock(p);
+		/* Parked; a new job may be there already. */
 	}
 
 	/* Off the idle stack by now (a thread told to exit was taken off it). */
@@ -135,6 +151,23 @@ static void *pool_main(void *arg)
 	if (has_prev)
 		pthread_join(prev, NULL);
 	return NULL;
+}
+
+/* Makes a pool thread with every signal blocked. */
+static int create_blocked(tomb_pool_t *p, pthread_t *id, struct pool_thread *th)
+{
+#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
+	return pthread_create(id, &p->attr, pool_main, th);
+#else
+	/* The new thread inherits the creator's mask: block around it. */
+	sigset_t old;
+	int err;
+
+	pthread_sigmask(SIG_SETMASK, &p->sigs, &old);
+	err = pthread_create(id, &p->attr, pool_main, th);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+#endif
 }
 
 int tomb__pool_start(tomb_pool_t *p, struct worker *job)
@@ -168,7 +201,7 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	th->job = job;
 	th->next = NULL;
 	atomic_init(&th->word, POOL_RUN);
-	err = pthread_create(&id, p->has_attr ? &p->attr : NULL, pool_main, th);
+	err = create_blocked(p, &id, th);
 	if (err == 0)
 		return 0;
 	free(th);
@@ -181,11 +214,17 @@ fail:
 	return err;
 }
 
-void tomb__pool_use(tomb_pool_t *p)
+int tomb__pool_use(tomb_pool_t *p)
 {
+	int err = 0;
+
 	pool_lock(p);
-	p->users++;
+	if (p->closing)
+		err = EINVAL;
+	else
+		p->users++;
 	pool_unlock(p);
+	return err;
 }
 
 void tomb__pool_unuse(tomb_pool_t *p)
@@ -209,17 +248,22 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto fail;
 	p->max_idle = o->max_idle;
+	if ((err = pthread_attr_init(&p->attr)) != 0)
+		goto fail_free;
+	/* Every signal blocked, whichever thread's tomb_go makes the thread:
+	 * a worker meets the same mask on any pool thread. */
+	sigfillset(&p->sigs);
+#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
+	if ((err = pthread_attr_setsigmask_np(&p->attr, &p->sigs)) != 0)
+		goto fail_attr;
+#endif
 	/* Never "": a worker's name is replaced by this one when it returns. */
 	strncpy(p->name, o->name != NULL && o->name[0] != '\0' ? o->name :
 	        "tomb-pool", sizeof(p->name) - 1);
-	if (o->stack_size != 0) {
-		if ((err = pthread_attr_init(&p->attr)) != 0)
-			goto fail_free;
-		p->has_attr = true;
-		/* EINVAL below the system's minimum. */
-		if ((err = pthread_attr_setstacksize(&p->attr, o->stack_size)) != 0)
-			goto fail_attr;
-	}
+	/* EINVAL below the system's minimum. */
+	if (o->stack_size != 0 &&
+	    (err = pthread_attr_setstacksize(&p->attr, o->stack_size)) != 0)
+		goto fail_attr;
 	if ((err = pthread_mutex_init(&p->mu, NULL)) != 0)
 		goto fail_attr;
 	if ((err = pthread_cond_init(&p->gone_cv, NULL)) != 0)
@@ -229,8 +273,7 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 fail_mutex:
 	pthread_mutex_destroy(&p->mu);
 fail_attr:
-	if (p->has_attr)
-		pthread_attr_destroy(&p->attr);
+	pthread_attr_destroy(&p->attr);
 fail_free:
 	free(p);
 fail:
@@ -255,6 +298,8 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 {
 	if (p == NULL)
 		return EINVAL;
+	if (own_pool == p)
+		return EDEADLK; /* it would wait for this very thread */
 	pool_lock(p);
 	if (p->users > 0) {
 		pool_unlock(p);
@@ -280,8 +325,7 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 		pthread_join(p->zombie, NULL); /* and so every thread before it */
 	pthread_cond_destroy(&p->gone_cv);
 	pthread_mutex_destroy(&p->mu);
-	if (p->has_attr)
-		pthread_attr_destroy(&p->attr);
+	pthread_attr_destroy(&p->attr);
 	free(p);
 	return 0;
 }

@@ -155,10 +155,14 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	t->dying_fd = t->dead_fd = -1;
 	if (o->parent != NULL && (err = adopt(o->parent, t)) != 0)
 		goto fail_dead_cv;
+	if (o->pool != NULL && (err = tomb__pool_use(o->pool)) != 0)
+		goto fail_adopted;
 	t->pool = o->pool;
-	if (t->pool != NULL)
-		tomb__pool_use(t->pool);
 	return t;
+
+fail_adopted:
+	if (t->parent != NULL)
+		disown(t);
 
 fail_dead_cv:
 	pthread_cond_destroy(&t->dead_cv);

@@ -238,14 +238,29 @@ void tomb__fd_signal(int fd);
 /* With t->mu held: wakes the condition waiters registered on t (cond.c). */
 void tomb__cond_wake_registered_locked(tomb_t *t);
 
-/* Runs w's function on this thread (a pool's), then does what its return
- * does, as a worker thread would, but for the reap chain; frees w.  Names the
- * thread after the worker if it has a name, and then `home` again. */
-void tomb__worker_run(struct worker *w, const char *home);
+/* Runs w's function on this thread, a pool's (`self`), then does what its
+ * return does, as a worker thread would, but for the reap chain; frees w.
+ * Names the thread after the worker if it has a name, and then `home` again.
+ * Unless the return fires callbacks, the thread offers itself back to its
+ * pool (tomb__pool_park_locked) in the same critical section that may make
+ * t DEAD, so that a wait that returns finds it parked.  Returns what that
+ * gave, or POOL_UNDECIDED. */
+struct pool_thread;
+int tomb__worker_run(struct worker *w, const char *home,
+                     struct pool_thread *self);
+
+#define POOL_UNDECIDED (-1) /* the thread has yet to park or exit */
+#define POOL_GO_EXIT 0      /* the thread is to exit */
+#define POOL_PARKED_NOW 1   /* the thread is on the idle stack */
+
+/* Puts self on its pool's idle stack, or says it is to exit (the pool is
+ * closing, or max_idle are parked).  May be called with a tomb's mu held
+ * (lock order: a tomb's mu before a pool's). */
+int tomb__pool_park(struct pool_thread *self);
 
 /* Counts a tomb as a user of p (tomb_pool_free is EBUSY while any is), and
- * uncounts it. */
-void tomb__pool_use(tomb_pool_t *p);
+ * uncounts it.  tomb__pool_use is EINVAL if p is being freed. */
+int tomb__pool_use(tomb_pool_t *p);
 void tomb__pool_unuse(tomb_pool_t *p);
 
 /* Hands w to a parked thread of p, or to a new one: 0, or pthread_create's

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -117,7 +118,9 @@ START_TEST(test_pool_reuses_a_thread)
 		ck_assert_int_eq(tomb_go(t, record_where, i == 0 ? &first : &w), 0);
 		ck_assert_int_eq(tomb_wait(t), 0);
 		ck_assert_int_eq(tomb_free(t), 0);
-		wait_idle(p, 1);
+		/* It parked before the tomb could be seen dead. */
+		ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+		ck_assert_uint_eq(st.idle, 1);
 	}
 	ck_assert_int_eq(first.ran, 1);
 	ck_assert_int_eq(w.ran, 19);
@@ -204,7 +207,8 @@ START_TEST(test_pool_kill_blocked_workers)
 		ck_assert_int_eq(tomb_wait(t), 42);
 		ck_assert_uint_eq(tomb_count(t), 0);
 		ck_assert_int_eq(tomb_free(t), 0);
-		wait_idle(p, N);
+		ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+		ck_assert_uint_eq(st.idle, N);
 	}
 	/* Three rounds of N blocked workers, and never more than N threads. */
 	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
@@ -348,6 +352,47 @@ START_TEST(test_pool_shared_by_threads)
 }
 END_TEST
 
+/* A pool thread blocks every signal, whatever the mask of the thread whose
+ * tomb_go made it; and a pool cannot be freed from its own thread. */
+struct in_pool {
+	tomb_pool_t *p;
+	int usr1_blocked;
+	int free_rc;
+};
+
+static int look_from_inside(tomb_t *t, void *arg)
+{
+	struct in_pool *ip = arg;
+	sigset_t now;
+
+	(void)t;
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	ip->usr1_blocked = sigismember(&now, SIGUSR1);
+	ip->free_rc = tomb_pool_free(ip->p);
+	return 0;
+}
+
+START_TEST(test_pool_thread_mask_and_self_free)
+{
+	struct in_pool ip = {.p = tomb_pool_new(NULL), .usr1_blocked = -1};
+	sigset_t usr1, old;
+	tomb_t *t;
+
+	ck_assert_ptr_nonnull(ip.p);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	ck_assert_int_eq(pthread_sigmask(SIG_UNBLOCK, &usr1, &old), 0);
+	t = pooled_tomb(ip.p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_go(t, look_from_inside, &ip), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(pthread_sigmask(SIG_SETMASK, &old, NULL), 0);
+	ck_assert_int_eq(ip.usr1_blocked, 1);
+	ck_assert_int_eq(ip.free_rc, EDEADLK);
+	ck_assert_int_eq(tomb_pool_free(ip.p), 0);
+}
+END_TEST
+
 Suite *make_pool_suite(void)
 {
 	Suite *s = suite_create("pool");
@@ -363,6 +408,7 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_max_idle);
 	tcase_add_test(tc, test_pool_semantics_kept);
 	tcase_add_test(tc, test_pool_shared_by_threads);
+	tcase_add_test(tc, test_pool_thread_mask_and_self_free);
 	suite_add_tcase(s, tc);
 	return s;
 }
