@@ -186,16 +186,14 @@ static long long kill_once(long n)
 	return group_kill_and_free(&g);
 }
 
-static long long mem_once(long n)
+/* Leaves the workers blocked: see peer_mem_result_exit. */
+static void mem_once(const struct peer_args *a)
 {
 	long long before = peer_vmhwm();
-	long long delta;
 	struct group g;
 
-	group_start(&g, n);
-	delta = peer_hwm_delta(before);
-	group_kill_and_free(&g);
-	return delta;
+	group_start(&g, a->n);
+	peer_mem_result_exit(a, peer_hwm_delta(before));
 }
 
 static void repeat(const struct peer_args *a, long long (*once)(long n))
@@ -227,7 +225,7 @@ int main(int argc, char **argv)
 	} else if (strcmp(a.metric, "mem-rss") == 0) {
 		/* At the default stack: g_thread_new cannot choose one. */
 		if (!peer_mem_rerun(&a))
-			peer_result(&a, mem_once(a.n));
+			mem_once(&a);
 	} else {
 		peer_die("unknown metric \"%s\"", a.metric);
 	}

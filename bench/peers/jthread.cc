@@ -140,16 +140,14 @@ long long kill_once(long n)
 	return g.kill_and_join();
 }
 
-long long mem_once(long n)
+/* Leaves the workers blocked: see peer_mem_result_exit. */
+[[noreturn]] void mem_once(const peer_args &a)
 {
 	long long before = peer_vmhwm();
-	long long delta;
-	group g(n);
+	group *g = new group(a.n);
 
-	g.start();
-	delta = peer_hwm_delta(before);
-	g.kill_and_join();
-	return delta;
+	g->start();
+	peer_mem_result_exit(&a, peer_hwm_delta(before));
 }
 
 void repeat(const peer_args &a, long long (*once)(long n), int warmups)
@@ -177,7 +175,7 @@ void run(const peer_args &a)
 	} else if (metric == "mem-rss") {
 		/* At the default stack: std::jthread cannot choose one. */
 		if (!peer_mem_rerun(&a))
-			peer_result(&a, mem_once(a.n));
+			mem_once(a);
 	} else {
 		peer_die("unknown metric \"%s\"", a.metric);
 	}
