@@ -7,9 +7,9 @@ set -eu
 
 # g++ for C++20 std::jthread; Go with the Debian-packaged sources of
 # gopkg.in/tomb.v2 and golang.org/x/sync (built with GOPATH, no network);
-# GLib for GCancellable.
+# GLib for GCancellable; gnuplot for doc/benchmarks.md's plot.
 packages="g++ golang-go golang-gopkg-tomb.v2-dev golang-golang-x-sync-dev
-libglib2.0-dev pkgconf"
+libglib2.0-dev pkgconf gnuplot-nox"
 
 missing=
 for p in $packages; do
