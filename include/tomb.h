@@ -90,7 +90,7 @@ struct tomb_opts {
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
- * option, or a reserved field not zero), ESRCH (the parent is dead), or
+ * option, a reserved field not zero, a pool being freed), ESRCH (the parent is dead), or
  * ENOMEM.  A child dies when its parent dies, with the parent's reason unless
  * it had one of its own; its death does not kill the parent, but the parent
  * is not dead while a child is not: one wait on the root covers the tree.
@@ -105,9 +105,10 @@ TOMB_EXPORT const char *tomb_name(const tomb_t *t);
  * registered.  Joins any finished worker thread not yet joined. */
 TOMB_EXPORT int tomb_free(tomb_t *t);
 
-/* Starts fn(t, arg) on a new thread that t tracks.  0, EINVAL (NULL t or fn),
- * ESRCH (t is dead), or pthread_create's error (EAGAIN, ENOMEM); a failure
- * leaves t as if the call had never been made. */
+/* Starts fn(t, arg) on a new thread that t tracks (on a parked thread of
+ * t's pool, if it has one).  0, EINVAL (NULL t or fn), ESRCH (t is dead), or
+ * pthread_create's error (EAGAIN, ENOMEM); a failure leaves t as if the call
+ * had never been made. */
 TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
 
 /* tomb_go, naming the worker: the name (its first 15 bytes) goes to the
@@ -190,7 +191,8 @@ TOMB_EXPORT int tomb_err(const tomb_t *t);
 TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t);
 
 /* Blocks until t is dead (dying, and every worker has returned and its thread
- * has been joined), then returns the reason.  EINVAL for NULL t, EDEADLK when
+ * has been joined; with a pool, parked instead, and never to touch t or its
+ * workers' arguments or stacks again), then returns the reason.  EINVAL for NULL t, EDEADLK when
  * called from one of t's own workers: use tomb_timedwait to tell these from a
  * reason. */
 TOMB_EXPORT int tomb_wait(tomb_t *t);
@@ -327,8 +329,9 @@ struct tomb_pool_stats {
 /* Fills *st: 0, or EINVAL (NULL p or st). */
 TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st);
 
-/* Stops and joins the pool's threads and frees it: 0, EINVAL (NULL), or
- * EBUSY while a tomb made with it has not been freed (nothing changes). */
+/* Stops and joins the pool's threads and frees it: 0, EINVAL (NULL),
+ * EDEADLK on one of the pool's own threads, or EBUSY while a tomb made with
+ * it has not been freed (nothing changes). */
 TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p);
 
 #ifdef __cplusplus

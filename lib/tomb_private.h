@@ -34,7 +34,9 @@ struct worker;
  * No bit is ever cleared.
  *
  * DEAD says every worker function has returned; a waiter returns only once,
- * in addition, every worker thread has been joined (see `zombie`).
+ * in addition, every worker thread has been joined (see `zombie`), or, on a
+ * pool, has parked (or will park after running callbacks) without touching t
+ * again but for the unlock of mu.
  */
 #define TOMB_S_DYING 1u
 #define TOMB_S_DEAD 2u
@@ -242,7 +244,7 @@ void tomb__cond_wake_registered_locked(tomb_t *t);
  * return does, as a worker thread would, but for the reap chain; frees w.
  * Names the thread after the worker if it has a name, and then `home` again.
  * Unless the return fires callbacks, the thread offers itself back to its
- * pool (tomb__pool_park_locked) in the same critical section that may make
+ * pool (tomb__pool_park) in the same critical section that may make
  * t DEAD, so that a wait that returns finds it parked.  Returns what that
  * gave, or POOL_UNDECIDED. */
 struct pool_thread;
