@@ -415,9 +415,18 @@ int main(int argc, char **argv)
 			printf("%s %s %ld %.3f\n", metric, impl_name, n,
 			       run_poll()); /* below a nanosecond: decimals */
 	} else if (strcmp(metric, "spawn") == 0) {
+		long reps = n >= 1000 ? 1 : 1000 / n;
+
 		run_spawn(n); /* warm-up (and, for a pool, its threads) */
-		for (long r = 0; r < runs; r++)
-			report(metric, n, run_spawn(n));
+		for (long r = 0; r < runs; r++) {
+			int64_t sum = 0;
+
+			/* A run is the mean of `reps`, so that small n
+			 * is not one noisy thread creation. */
+			for (long k = 0; k < reps; k++)
+				sum += run_spawn(n);
+			report(metric, n, sum / reps);
+		}
 	} else if (strncmp(metric, "kill", 4) == 0) {
 		const char *how = metric + 4;
 
@@ -436,9 +445,16 @@ int main(int argc, char **argv)
 			       impl_name);
 			return 0;
 		}
+		long reps = n >= 100 ? 1 : 100 / n / 4 + 1;
+
 		run_kill(n);
-		for (long r = 0; r < runs; r++)
-			report(metric, n, run_kill(n));
+		for (long r = 0; r < runs; r++) {
+			int64_t sum = 0;
+
+			for (long k = 0; k < reps; k++) /* as for spawn */
+				sum += run_kill(n);
+			report(metric, n, sum / reps);
+		}
 	} else if (strcmp(metric, "hook") == 0) {
 		if (impl == PTHREAD) {
 			printf("skip hook pthread no callbacks in raw pthreads\n");
