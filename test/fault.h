@@ -1,0 +1,67 @@
+/*
+ * fault.h: what the fault-injection driver (fault.c) and its scenarios
+ * (fault_scenarios.c) share.
+ *
+ * A scenario is a short run of public calls.  The driver runs it once with
+ * nothing failing, to count the calls that can fail, then again and again
+ * with the 1st, the 2nd, ... of them failing (with each errno its kind can
+ * fail with), until a run reaches no k-th call.  The scenario arms the
+ * injection (fault_arm) around the calls under test only, checks what each
+ * returned, and ends by killing, waiting for and freeing every tomb it
+ * made; the driver then checks that nothing leaked and that no check
+ * failed.  Only the test's thread checks; workers record.
+ */
+#ifndef TOMB_FAULT_H
+#define TOMB_FAULT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "fault_inject.h"
+#include "tomb.h"
+
+/* One run of a scenario. */
+struct fault_ctx {
+	const char *scenario;
+	unsigned long k;    /* the counted call made to fail; 0: none */
+	int variant;        /* which of its kind's errno values */
+	int failures;       /* checks that failed in this run */
+	void *data;         /* the scenario's, for its on_fault hook */
+};
+
+struct fault_scenario {
+	const char *name;
+	void (*run)(struct fault_ctx *c, const void *param);
+	const void *param;
+	/* Called with the ctx by the call made to fail, if not NULL. */
+	fault_hook_fn *on_fault;
+};
+
+/* The table, in fault_scenarios.c. */
+extern const struct fault_scenario fault_scenarios[];
+extern const size_t fault_nscenarios;
+
+/* Reports a failed check of this run, on stderr. */
+void fault_check_failed(struct fault_ctx *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+#define CHECK(c, cond)                                                      \
+	((cond) ? true                                                      \
+	        : (fault_check_failed((c), __LINE__, "%s", #cond), false))
+#define CHECK_INT(c, what, got, want)                                       \
+	fault_check_int((c), __LINE__, (what), (got), (want))
+bool fault_check_int(struct fault_ctx *c, int line, const char *what,
+                     long long got, long long want);
+
+/* Whether a fault has fired in this run yet. */
+bool fault_has_fired(void);
+
+/* What a public call must return, given whether a fault had fired before
+ * it: `ok` (what it returns on success), or the errno of the fault that
+ * fired during the call, unless the library absorbs that kind. */
+int fault_want(bool fired_before, int ok);
+
+/* Whether the fault of this run hit this kind of call. */
+bool fault_fired_kind(int kind);
+
+#endif

@@ -1,0 +1,826 @@
+/*
+ * fault_scenarios.c: the public calls that the fault-injection test walks
+ * through every failure point, as a table (at the end).  A scenario makes
+ * what it needs with nothing armed, arms the injection around the calls
+ * under test, checks each call's result against fault_want, and ends with
+ * the tomb still usable: killed, waited for and freed.
+ */
+#include "config.h"
+
+#include "fault.h"
+#include "helpers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Hand-offs with workers: each posts `started` once running, after the
+ * library named its thread, and records that name. */
+struct gate {
+	sem_t started;
+	sem_t go;
+	char name[16];
+};
+
+static void gate_init(struct gate *g)
+{
+	sem_init(&g->started, 0, 0);
+	sem_init(&g->go, 0, 0);
+	g->name[0] = '\0';
+}
+
+static void gate_destroy(struct gate *g)
+{
+	sem_destroy(&g->started);
+	sem_destroy(&g->go);
+}
+
+static void sem_take(sem_t *s)
+{
+	while (sem_wait(s) != 0)
+		continue; /* EINTR */
+}
+
+static void started(struct gate *g)
+{
+	pthread_getname_np(pthread_self(), g->name, sizeof(g->name));
+	sem_post(&g->started);
+}
+
+/* Runs until t is dying. */
+static int w_until_dying(tomb_t *t, void *arg)
+{
+	started(arg);
+	return tomb_sleep(t, NULL) == ECANCELED ? TOMB_EDYING : EPROTO;
+}
+
+/* Runs until the gate's `go` is posted, then returns 0. */
+static int w_until_go(tomb_t *t, void *arg)
+{
+	struct gate *g = arg;
+
+	(void)t;
+	started(g);
+	sem_take(&g->go);
+	return 0;
+}
+
+/* The end of a scenario: t is still usable.  Killed with `reason`, it dies
+ * with `want` as its reason (an earlier non-zero reason wins), and is freed. */
+static void finish(struct fault_ctx *c, tomb_t *t, int reason, int want)
+{
+	CHECK_INT(c, "tomb_kill", tomb_kill(t, reason), 0);
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), want);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+}
+
+/* The message a reason gets without one of its own (see kill.c). */
+static const char *default_msg(int reason, char buf[32])
+{
+	const char *s = reason > 0 ? strerrordesc_np(reason) : NULL;
+
+	if (reason == 0)
+		return "";
+	if (s != NULL)
+		return s;
+	snprintf(buf, 32, "reason %d", reason);
+	return buf;
+}
+
+/* ---- tomb_new, tomb_new_opts ---- */
+
+struct new_param {
+	bool plain;          /* tomb_new, not tomb_new_opts */
+	struct tomb_opts o;  /* but for the parent */
+	int parent;          /* 0: none, 1: an alive one, 2: a dying one */
+};
+
+static void sc_new(struct fault_ctx *c, const void *param)
+{
+	const struct new_param *p = param;
+	struct tomb_opts o = p->o;
+	tomb_t *parent = NULL, *t;
+	struct gate g, pg;
+	bool before;
+	int err, want;
+
+	gate_init(&pg);
+	if (p->parent != 0) {
+		if (!CHECK(c, (parent = tomb_new()) != NULL)) {
+			gate_destroy(&pg);
+			return;
+		}
+		if (p->parent == 2) {
+			/* Dying, not dead: a worker holds it. */
+			if (CHECK_INT(c, "tomb_go",
+			              tomb_go(parent, w_until_go, &pg), 0))
+				sem_take(&pg.started);
+			tomb_kill(parent, 5);
+		}
+		o.parent = parent;
+	}
+	fault_arm();
+	before = fault_has_fired();
+	errno = 0;
+	t = p->plain ? tomb_new() : tomb_new_opts(&o);
+	err = errno;
+	want = fault_want(before, 0);
+	fault_disarm();
+
+	if (want != 0) {
+		CHECK(c, t == NULL);
+		CHECK_INT(c, "errno of tomb_new", err, want);
+	} else if (CHECK(c, t != NULL)) {
+		CHECK(c, strcmp(tomb_name(t), o.name != NULL ? o.name : "") == 0);
+		/* Usable: a worker starts, with the options' stack size; but
+		 * the child of a dying parent is dead at once. */
+		gate_init(&g);
+		if (p->parent == 2) {
+			CHECK_INT(c, "a dying parent's child's reason", tomb_err(t), 5);
+			CHECK_INT(c, "tomb_go", tomb_go(t, w_until_dying, &g), ESRCH);
+		} else if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_dying, &g), 0)) {
+			sem_take(&g.started);
+		}
+		gate_destroy(&g);
+	}
+	if (parent == NULL) {
+		if (t != NULL)
+			finish(c, t, 9, 9);
+		gate_destroy(&pg);
+		return;
+	}
+	/* The parent: a failed child left nothing on it (tomb_free would say
+	 * EBUSY), and a child dies with it. */
+	if (p->parent == 2)
+		sem_post(&pg.go);
+	CHECK_INT(c, "tomb_kill", tomb_kill(parent, 9), 0);
+	CHECK_INT(c, "tomb_wait", tomb_wait(parent), p->parent == 2 ? 5 : 9);
+	if (t != NULL) {
+		CHECK_INT(c, "the child's reason", tomb_err(t), p->parent == 2 ? 5 : 9);
+		CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+	}
+	CHECK_INT(c, "tomb_free", tomb_free(parent), 0);
+	gate_destroy(&pg);
+}
+
+/* ---- tomb_go, tomb_go_named, tomb_trygo ---- */
+
+enum go_call { GO, GO_NAMED, TRYGO };
+
+struct go_param {
+	enum go_call call;
+	struct tomb_opts o;
+	bool killed_at_fault; /* on_fault kills t with 42 (kill_at_fault) */
+};
+
+/* What kill_at_fault kills. */
+struct go_data {
+	tomb_t *t;
+};
+
+static int call_go(enum go_call call, tomb_t *t, tomb_fn *fn, void *arg)
+{
+	switch (call) {
+	case GO_NAMED:
+		return tomb_go_named(t, "alpha", fn, arg);
+	case TRYGO:
+		return tomb_trygo(t, fn, arg);
+	default:
+		return tomb_go(t, fn, arg);
+	}
+}
+
+/* An on_fault hook: the tomb is killed with 42 while the failing call
+ * runs.  Not at eventfd, which the library calls with t's lock held; every
+ * other call that can fail is made without it (a kill from there would
+ * deadlock: the hang the watchdog reports). */
+static bool kills_at_fault(const struct fault_site *s)
+{
+	return s != NULL && s->kind != FAULT_EVENTFD;
+}
+
+static void kill_at_fault(const struct fault_site *s, void *arg)
+{
+	struct fault_ctx *c = arg;
+	struct go_data *d = c->data;
+
+	if (kills_at_fault(s))
+		tomb_kill(d->t, 42);
+}
+
+static void sc_go(struct fault_ctx *c, const void *param)
+{
+	const struct go_param *p = param;
+	struct go_data d;
+	struct gate g;
+	bool before, killed;
+	int err, want;
+	tomb_t *t = tomb_new_opts(&p->o);
+
+	if (!CHECK(c, t != NULL))
+		return;
+	d.t = t;
+	c->data = &d;
+	gate_init(&g);
+	fault_arm();
+	before = fault_has_fired();
+	err = call_go(p->call, t, w_until_dying, &g);
+	want = fault_want(before, 0);
+	if (err == 0)
+		sem_take(&g.started); /* its naming is counted in this run */
+	fault_disarm();
+
+	killed = p->killed_at_fault && fault_has_fired();
+	CHECK_INT(c, "tomb_go", err, want);
+	CHECK_INT(c, "dying", tomb_dying(t), killed); /* a failure kills nothing */
+	if (!killed) /* (a killed worker may have returned already) */
+		CHECK_INT(c, "tomb_count", (long long)tomb_count(t), err == 0);
+	if (err == 0 && !fault_fired_kind(FAULT_PTHREAD_SETNAME_NP)) {
+		const char *name = p->call == GO_NAMED ? "alpha"
+		                   : p->o.name != NULL ? p->o.name
+		                                       : NULL;
+		if (name != NULL)
+			CHECK(c, strcmp(g.name, name) == 0);
+	}
+	if (err != 0 && !killed) {
+		/* The tomb is still usable: the same call works now. */
+		if (CHECK_INT(c, "tomb_go again",
+		              call_go(p->call, t, w_until_dying, &g), 0))
+			sem_take(&g.started);
+	}
+	finish(c, t, 43, killed ? 42 : 43);
+	gate_destroy(&g);
+}
+
+/* tomb_trygo while the limit is reached: EBUSY, or the fault's error (the
+ * record is allocated before the limit is looked at). */
+static void sc_trygo_at_limit(struct fault_ctx *c, const void *param)
+{
+	struct tomb_opts o = {.limit = 1};
+	struct gate g;
+	bool before;
+	int err, want;
+	tomb_t *t = tomb_new_opts(&o);
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	gate_init(&g);
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_dying, &g), 0))
+		sem_take(&g.started);
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_trygo(t, w_until_dying, &g);
+	want = fault_want(before, EBUSY);
+	fault_disarm();
+	CHECK_INT(c, "tomb_trygo", err, want);
+	CHECK_INT(c, "tomb_count", (long long)tomb_count(t), 1);
+	finish(c, t, 43, 43);
+	gate_destroy(&g);
+}
+
+/* tomb_go fails while the tomb's only other worker returns: that worker was
+ * not the last (the failing one was counted), so the failing call must act
+ * for it (tomb(7): "as if the call had never been made"). */
+struct race_param {
+	int lifetime;
+	bool child; /* t is the child of another tomb */
+};
+
+struct race_data {
+	tomb_t *t;
+	struct gate w;   /* the worker that returns during the call */
+	bool released;
+};
+
+/* The on_fault hook: at pthread_create's failure, let W return and wait
+ * until it is uncounted (only the failing worker counted then). */
+static void last_returns_at_fault(const struct fault_site *s, void *arg)
+{
+	struct fault_ctx *c = arg;
+	struct race_data *d = c->data;
+
+	if (s->kind != FAULT_PTHREAD_CREATE)
+		return;
+	d->released = true;
+	sem_post(&d->w.go);
+	while (tomb_count(d->t) > 1)
+		sched_yield();
+}
+
+static void sc_go_race(struct fault_ctx *c, const void *param)
+{
+	const struct race_param *p = param;
+	struct tomb_opts o = {.lifetime = p->lifetime};
+	struct race_data d = {.released = false};
+	struct gate g;
+	tomb_t *parent = NULL;
+	bool before;
+	int err, want;
+
+	if (p->child && !CHECK(c, (parent = tomb_new()) != NULL))
+		return;
+	o.parent = parent;
+	if (!CHECK(c, (d.t = tomb_new_opts(&o)) != NULL))
+		goto out_parent;
+	gate_init(&d.w);
+	gate_init(&g);
+	if (CHECK_INT(c, "tomb_go", tomb_go(d.t, w_until_go, &d.w), 0))
+		sem_take(&d.w.started);
+	c->data = &d;
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_go(d.t, w_until_dying, &g);
+	want = fault_want(before, 0);
+	if (err == 0)
+		sem_take(&g.started);
+	fault_disarm();
+	CHECK_INT(c, "tomb_go", err, want);
+
+	if (d.released && p->lifetime == TOMB_LIFETIME_TOMB) {
+		/* W was the last worker after all: t died with 0. */
+		CHECK(c, tomb_dying(d.t));
+		CHECK_INT(c, "tomb_wait", tomb_wait(d.t), 0);
+		CHECK_INT(c, "tomb_free", tomb_free(d.t), 0);
+	} else {
+		/* errgroup: nothing kills before the owner waits. */
+		CHECK(c, tomb_alive(d.t));
+		CHECK_INT(c, "tomb_kill", tomb_kill(d.t, 42), 0);
+		if (!d.released)
+			sem_post(&d.w.go);
+		CHECK_INT(c, "tomb_wait", tomb_wait(d.t), 42);
+		CHECK_INT(c, "tomb_free", tomb_free(d.t), 0);
+	}
+	gate_destroy(&g);
+	gate_destroy(&d.w);
+out_parent:
+	if (parent != NULL) {
+		/* A child's death does not kill its parent. */
+		CHECK(c, tomb_alive(parent));
+		finish(c, parent, 9, 9);
+	}
+}
+
+/* Two workers of an errgroup, each start may fail: the wait still ends
+ * with 0 once those that started have returned. */
+static void sc_go_errgroup(struct fault_ctx *c, const void *param)
+{
+	struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP};
+	int zero = 0, err, want;
+	bool before;
+	tomb_t *t = tomb_new_opts(&o);
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	fault_arm();
+	for (int i = 0; i < 2; i++) {
+		before = fault_has_fired();
+		err = tomb_go(t, worker_return_arg, &zero);
+		want = fault_want(before, 0);
+		CHECK_INT(c, "tomb_go", err, want);
+	}
+	fault_disarm();
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+}
+
+/* ---- tomb_killf ---- */
+
+static void count_hook(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+static void sc_killf(struct fault_ctx *c, const void *param)
+{
+	tomb_hook_t h = TOMB_HOOK_INIT;
+	atomic_int ran = 0;
+	char buf[32];
+	bool before;
+	tomb_t *t = tomb_new();
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	CHECK_INT(c, "tomb_on_dying", tomb_on_dying(t, count_hook, &ran, &h), 0);
+	fault_arm();
+	/* A provisional 0 with a message, then the final reason with one:
+	 * without memory, each kill still happens, with the default message. */
+	before = fault_has_fired();
+	CHECK_INT(c, "tomb_killf", tomb_killf(t, 0, "first %d", 1), 0);
+	CHECK(c, strcmp(tomb_errmsg(t), !before && fault_has_fired()
+	                                         ? default_msg(0, buf)
+	                                         : "first 1") == 0);
+	before = fault_has_fired();
+	CHECK_INT(c, "tomb_killf", tomb_killf(t, 7, "second %s", "x"), 7);
+	CHECK(c, strcmp(tomb_errmsg(t), !before && fault_has_fired()
+	                                         ? default_msg(7, buf)
+	                                         : "second x") == 0);
+	fault_disarm();
+	CHECK_INT(c, "tomb_err", tomb_err(t), 7);
+	CHECK_INT(c, "callbacks run", atomic_load(&ran), 1);
+	CHECK_INT(c, "tomb_off", tomb_off(&h), EALREADY);
+	finish(c, t, 8, 7);
+}
+
+/* ---- tomb_dying_fd, tomb_dead_fd ---- */
+
+static bool readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN);
+}
+
+static void sc_fds(struct fault_ctx *c, const void *param)
+{
+	int fd[2], err[2];
+	bool before;
+	tomb_t *t = tomb_new();
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	fault_arm();
+	for (int i = 0; i < 2; i++) {
+		before = fault_has_fired();
+		errno = 0;
+		fd[i] = i == 0 ? tomb_dying_fd(t) : tomb_dead_fd(t);
+		err[i] = errno;
+		if (fault_want(before, 0) != 0) {
+			CHECK_INT(c, "the descriptor", fd[i], -1);
+			CHECK_INT(c, "its errno", err[i], fault_want(before, 0));
+		} else {
+			CHECK(c, fd[i] >= 0);
+		}
+	}
+	fault_disarm();
+	/* A failure changed nothing, and a later call tries again. */
+	for (int i = 0; i < 2; i++) {
+		int again = i == 0 ? tomb_dying_fd(t) : tomb_dead_fd(t);
+
+		CHECK(c, again >= 0);
+		if (fd[i] >= 0)
+			CHECK_INT(c, "the same descriptor", again, fd[i]);
+		fd[i] = again;
+	}
+	CHECK(c, !readable(fd[0]) && !readable(fd[1]));
+	CHECK_INT(c, "tomb_kill", tomb_kill(t, 4), 0);
+	CHECK(c, readable(fd[0]));
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 4);
+	CHECK(c, readable(fd[1]));
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+}
+
+/* ---- tomb_notify_signals ---- */
+
+struct notify_param {
+	int flags;
+	int raise;      /* the signal to send once watched; 0: none, kill */
+	bool fd_first;  /* t has its dying descriptor already */
+	bool dying;     /* t is dying before the call */
+};
+
+static const int watched_signals[] = {SIGUSR1, SIGUSR2};
+
+static void sc_notify(struct fault_ctx *c, const void *param)
+{
+	const struct notify_param *p = param;
+	int reason = 3, err, want;
+	char buf[32], msg[32];
+	bool before;
+	tomb_t *t = tomb_new();
+
+	if (!CHECK(c, t != NULL))
+		return;
+	if (p->fd_first)
+		CHECK(c, tomb_dying_fd(t) >= 0);
+	if (p->dying)
+		tomb_kill(t, reason);
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_notify_signals(t, watched_signals, 2, p->flags);
+	want = fault_want(before, p->dying ? ECANCELED : 0);
+	if (err == 0 && p->raise != 0) {
+		struct timespec end = test_deadline(10);
+
+		raise(p->raise);
+		CHECK_INT(c, "tomb_wait_dying", tomb_wait_dying(t, &end), 0);
+	} else if (err == 0) {
+		tomb_kill(t, reason);
+	}
+	fault_disarm();
+	CHECK_INT(c, "tomb_notify_signals", err, want);
+
+	if (err != 0) {
+		/* Nothing half-registered: another tomb may watch them now. */
+		tomb_t *t2 = tomb_new();
+
+		if (CHECK(c, t2 != NULL)) {
+			CHECK_INT(c, "tomb_notify_signals again",
+			          tomb_notify_signals(t2, watched_signals, 2, 0), 0);
+			finish(c, t2, 0, 0);
+		}
+	} else if (p->raise != 0) {
+		reason = p->flags & TOMB_SIGNAL_REASON ? 128 + p->raise : 0;
+		CHECK_INT(c, "tomb_err", tomb_err(t), reason);
+		snprintf(msg, sizeof(msg), "received SIG%s", sigabbrev_np(p->raise));
+		CHECK(c, strcmp(tomb_errmsg(t),
+		                fault_fired_kind(FAULT_VASPRINTF)
+		                        ? default_msg(reason, buf)
+		                        : msg) == 0);
+	}
+	finish(c, t, reason == 0 ? 6 : reason, reason == 0 ? 6 : reason);
+}
+
+/* tomb_notify_signals while the tomb is killed at the failing call: the
+ * call fails with that call's error all the same, and the watch is undone
+ * (the helper that failed to start was counted). */
+static void sc_notify_killed(struct fault_ctx *c, const void *param)
+{
+	struct go_data d;
+	bool before, killed;
+	int err, want, reason;
+	tomb_t *t = tomb_new();
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	d.t = t;
+	c->data = &d;
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_notify_signals(t, watched_signals, 2, 0);
+	want = fault_want(before, 0);
+	if (err == 0)
+		tomb_kill(t, 3);
+	fault_disarm();
+	CHECK_INT(c, "tomb_notify_signals", err, want);
+	killed = kills_at_fault(fault_fired());
+	CHECK_INT(c, "dying", tomb_dying(t), killed || err == 0);
+	reason = tomb_err(t);
+	if (killed && !fault_kind_absorbed(fault_fired()->kind))
+		CHECK_INT(c, "tomb_err", reason, 42);
+	else if (killed) /* in the watcher: before or after the test's kill */
+		CHECK(c, reason == 42 || reason == 3);
+	else if (err == 0)
+		CHECK_INT(c, "tomb_err", reason, 3);
+	else
+		reason = 7;
+	finish(c, t, 7, reason);
+}
+
+/* Two tomb_go calls wait for the one slot of an errgroup; when they get
+ * it, the start of either may fail: it must pass the slot on, or the
+ * other waits forever. */
+struct slot_data {
+	tomb_t *t;
+	pthread_t th;
+	int err;
+};
+
+/* What the workers of sc_go_slot return (static: it outlives them). */
+static int zero;
+
+/* The test's own thread, which calls tomb_go for a worker that returns at
+ * once. */
+static void *go_from_thread(void *arg)
+{
+	struct slot_data *d = arg;
+
+	d->err = tomb_go(d->t, worker_return_arg, &zero);
+	return NULL;
+}
+
+static void sc_go_slot(struct fault_ctx *c, const void *param)
+{
+	struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP, .limit = 1};
+	struct slot_data d[2];
+	struct gate g;
+	int failed = 0;
+	bool fired;
+	tomb_t *t = tomb_new_opts(&o);
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	gate_init(&g);
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_go, &g), 0))
+		sem_take(&g.started);
+	fault_arm();
+	for (int i = 0; i < 2; i++) {
+		d[i].t = t;
+		d[i].err = -1;
+		if (pthread_create(&d[i].th, NULL, go_from_thread, &d[i]) != 0)
+			abort(); /* the test's own thread, not the library's */
+	}
+	/* Both have allocated their record (counted calls), so both are
+	 * about to wait for the slot, or failed: then free it up. */
+	while (fault_counted() < 2)
+		sched_yield();
+	sem_post(&g.go);
+	for (int i = 0; i < 2; i++)
+		pthread_join(d[i].th, NULL);
+	fired = fault_has_fired() && !fault_kind_absorbed(fault_fired()->kind);
+	fault_disarm();
+	for (int i = 0; i < 2; i++) {
+		if (d[i].err != 0 && fired) {
+			CHECK_INT(c, "tomb_go", d[i].err, fault_fired_errno());
+			failed++;
+		} else {
+			CHECK_INT(c, "tomb_go", d[i].err, 0);
+		}
+	}
+	CHECK_INT(c, "failed tomb_go calls", failed, fired);
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+	gate_destroy(&g);
+}
+
+/* ---- tomb_dump ---- */
+
+static void sc_dump(struct fault_ctx *c, const void *param)
+{
+	struct tomb_opts o = {.name = "dumped"};
+	struct gate g;
+	bool before;
+	int err, want;
+	FILE *f;
+	tomb_t *t = tomb_new_opts(&o);
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	gate_init(&g);
+	if (CHECK_INT(c, "tomb_go_named", tomb_go_named(t, "one", w_until_go, &g), 0))
+		sem_take(&g.started);
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_go, &g), 0))
+		sem_take(&g.started);
+	if (CHECK(c, (f = fopen("/dev/null", "w")) != NULL)) {
+		fault_arm();
+		/* Alive, then dying: two workers each time (they run until
+		 * `go`, whatever the kill). */
+		for (int i = 0; i < 2; i++) {
+			if (i == 1)
+				tomb_kill(t, 3);
+			before = fault_has_fired();
+			err = tomb_dump(t, f);
+			want = fault_want(before, 0);
+			CHECK_INT(c, "tomb_dump", err, want);
+		}
+		fault_disarm();
+		fclose(f);
+	}
+	sem_post(&g.go);
+	sem_post(&g.go);
+	finish(c, t, 3, 3);
+	gate_destroy(&g);
+}
+
+/* ---- calls that acquire nothing ---- */
+
+struct cond_data {
+	pthread_mutex_t m;
+	tomb_cond_t cv;
+	bool flag;
+	int result;
+	struct gate g;
+};
+
+static int w_cond(tomb_t *t, void *arg)
+{
+	struct cond_data *d = arg;
+	int err = 0;
+
+	pthread_mutex_lock(&d->m);
+	sem_post(&d->g.started);
+	while (!d->flag && err != ECANCELED)
+		err = tomb_cond_wait(t, &d->cv, &d->m, NULL);
+	d->result = err;
+	pthread_mutex_unlock(&d->m);
+	return TOMB_EDYING;
+}
+
+static void count_worker(const struct tomb_worker_info *w, void *arg)
+{
+	(void)w;
+	++*(int *)arg;
+}
+
+/* The calls below acquire nothing today: this runs them armed, so that one
+ * that starts to acquire something is walked through its failures too. */
+static void sc_no_acquisition(struct fault_ctx *c, const void *param)
+{
+	struct cond_data d = {.m = PTHREAD_MUTEX_INITIALIZER, .flag = false};
+	struct timespec past = tomb_deadline_ms(0);
+	tomb_hook_t h1 = TOMB_HOOK_INIT, h2 = TOMB_HOOK_INIT;
+	atomic_int ran = 0;
+	int n = 0, r;
+	tomb_t *t = tomb_new();
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	gate_init(&d.g);
+	CHECK_INT(c, "tomb_cond_init", tomb_cond_init(&d.cv), 0);
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_cond, &d), 0))
+		sem_take(&d.g.started);
+	fault_arm();
+	CHECK_INT(c, "tomb_on_dying", tomb_on_dying(t, count_hook, &ran, &h1), 0);
+	CHECK_INT(c, "tomb_off", tomb_off(&h1), 0);
+	CHECK_INT(c, "tomb_on_dying", tomb_on_dying(t, count_hook, &ran, &h2), 0);
+	CHECK_INT(c, "tomb_set_limit", tomb_set_limit(t, 4), 0);
+	CHECK_INT(c, "tomb_count", (long long)tomb_count(t), 1);
+	CHECK_INT(c, "tomb_foreach", tomb_foreach(t, count_worker, &n), 0);
+	CHECK_INT(c, "workers listed", n, 1);
+	CHECK_INT(c, "tomb_sleep", tomb_sleep(t, &past), 0);
+	CHECK_INT(c, "tomb_wait_dying", tomb_wait_dying(t, &past), ETIMEDOUT);
+	CHECK_INT(c, "tomb_timedwait", tomb_timedwait(t, &past, &r), ETIMEDOUT);
+	CHECK_INT(c, "tomb_cond_signal", tomb_cond_signal(&d.cv), 0);
+	CHECK_INT(c, "tomb_cond_broadcast", tomb_cond_broadcast(&d.cv), 0);
+	CHECK_INT(c, "tomb_kill", tomb_kill(t, 11), 0);
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 11);
+	fault_disarm();
+	CHECK_INT(c, "tomb_cond_wait", d.result, ECANCELED);
+	CHECK_INT(c, "callbacks run", atomic_load(&ran), 1);
+	CHECK_INT(c, "tomb_off", tomb_off(&h2), EALREADY);
+	CHECK_INT(c, "tomb_cond_destroy", tomb_cond_destroy(&d.cv), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+	gate_destroy(&d.g);
+}
+
+/* ---- the table ---- */
+
+#define STACK (256 * 1024)
+
+static const struct new_param new_plain = {.plain = true};
+static const struct new_param new_opts = {
+	.o = {.name = "opts", .stack_size = STACK, .limit = 2,
+	      .lifetime = TOMB_LIFETIME_GROUP}};
+static const struct new_param new_child = {.o = {.name = "kid"}, .parent = 1};
+static const struct new_param new_child_dying = {.parent = 2};
+
+static const struct go_param go_plain = {.call = GO};
+static const struct go_param go_named = {
+	.call = GO_NAMED, .o = {.name = "beta", .stack_size = STACK}};
+static const struct go_param go_try = {
+	.call = TRYGO, .o = {.name = "gamma", .limit = 1}};
+static const struct go_param go_killed = {
+	.call = GO, .o = {.name = "delta"}, .killed_at_fault = true};
+
+static const struct race_param race_tomb = {.lifetime = TOMB_LIFETIME_TOMB};
+static const struct race_param race_errgroup = {
+	.lifetime = TOMB_LIFETIME_ERRGROUP};
+static const struct race_param race_child = {
+	.lifetime = TOMB_LIFETIME_TOMB, .child = true};
+
+static const struct notify_param notify_reason = {
+	.flags = TOMB_SIGNAL_REASON, .raise = SIGUSR2};
+static const struct notify_param notify_fd_first = {
+	.raise = SIGUSR1, .fd_first = true};
+static const struct notify_param notify_killed = {.raise = 0};
+static const struct notify_param notify_dying = {.dying = true};
+
+/*
+ * Every scenario.  A new public call gets a line here (pools: a run
+ * function that makes a pool with nothing armed, arms around tomb_pool_new
+ * and the tomb_go calls on a tomb that uses it, checks each result with
+ * fault_want, and frees the pool last).
+ */
+const struct fault_scenario fault_scenarios[] = {
+	{"tomb_new", sc_new, &new_plain, NULL},
+	{"tomb_new_opts", sc_new, &new_opts, NULL},
+	{"tomb_new_opts child", sc_new, &new_child, NULL},
+	{"tomb_new_opts child of dying", sc_new, &new_child_dying, NULL},
+	{"tomb_go", sc_go, &go_plain, NULL},
+	{"tomb_go_named", sc_go, &go_named, NULL},
+	{"tomb_trygo", sc_go, &go_try, NULL},
+	{"tomb_trygo at the limit", sc_trygo_at_limit, NULL, NULL},
+	{"tomb_go killed meanwhile", sc_go, &go_killed, kill_at_fault},
+	{"tomb_go last returns", sc_go_race, &race_tomb, last_returns_at_fault},
+	{"tomb_go last returns, errgroup", sc_go_race, &race_errgroup,
+	 last_returns_at_fault},
+	{"tomb_go last returns, child", sc_go_race, &race_child,
+	 last_returns_at_fault},
+	{"tomb_go errgroup", sc_go_errgroup, NULL, NULL},
+	{"tomb_go waiting for a slot", sc_go_slot, NULL, NULL},
+	{"tomb_killf", sc_killf, NULL, NULL},
+	{"tomb_dying_fd, tomb_dead_fd", sc_fds, NULL, NULL},
+	{"tomb_notify_signals", sc_notify, &notify_reason, NULL},
+	{"tomb_notify_signals fd first", sc_notify, &notify_fd_first, NULL},
+	{"tomb_notify_signals then kill", sc_notify, &notify_killed, NULL},
+	{"tomb_notify_signals dying", sc_notify, &notify_dying, NULL},
+	{"tomb_notify_signals killed meanwhile", sc_notify_killed, NULL,
+	 kill_at_fault},
+	{"tomb_dump", sc_dump, NULL, NULL},
+	{"no acquisition", sc_no_acquisition, NULL, NULL},
+};
+const size_t fault_nscenarios =
+	sizeof(fault_scenarios) / sizeof(fault_scenarios[0]);
