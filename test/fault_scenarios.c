@@ -788,6 +788,79 @@ static const struct notify_param notify_fd_first = {
 static const struct notify_param notify_killed = {.raise = 0};
 static const struct notify_param notify_dying = {.dying = true};
 
+/* ---- pools: tomb_pool_new, and tomb_go on a pooled tomb ---- */
+
+/* A pool made under the fault, a named worker on a new pool thread (its
+ * record, its creation, the names it takes and gives back), then a second
+ * tomb whose worker reuses the parked thread; each result as fault_want
+ * says, and the pool freed last with nothing left behind. */
+static void sc_pool(struct fault_ctx *c, const void *param)
+{
+	struct tomb_pool_opts po = {.stack_size = 64 * 1024, .name = "pooled"};
+	struct tomb_opts o = {0};
+	struct gate g;
+	tomb_pool_t *pool;
+	bool before;
+	int err, want;
+	tomb_t *t;
+
+	(void)param;
+	fault_arm();
+	before = fault_has_fired();
+	errno = 0;
+	pool = tomb_pool_new(&po);
+	err = errno;
+	want = fault_want(before, 0);
+	if (want != 0 || pool == NULL) {
+		fault_disarm();
+		CHECK(c, pool == NULL);
+		CHECK_INT(c, "errno of tomb_pool_new", err, want);
+		return;
+	}
+	fault_disarm();
+	o.pool = pool;
+	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL)) {
+		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+		return;
+	}
+	gate_init(&g);
+	/* Armed through the wait: the thread gives the pool's name back
+	 * after the worker returns, before its tomb is dead. */
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_go_named(t, "beta", w_until_dying, &g);
+	want = fault_want(before, 0);
+	if (err == 0)
+		sem_take(&g.started);
+	CHECK_INT(c, "tomb_go_named on a pool", err, want);
+	if (err != 0) { /* usable: the same call works now */
+		fault_disarm();
+		if (CHECK_INT(c, "tomb_go_named again",
+		              tomb_go_named(t, "beta", w_until_dying, &g), 0))
+			sem_take(&g.started);
+		fault_arm();
+	}
+	CHECK_INT(c, "tomb_kill", tomb_kill(t, 7), 0);
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 7);
+	fault_disarm();
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+
+	/* The parked thread runs the next tomb's worker. */
+	if (CHECK(c, (t = tomb_new_opts(&o)) != NULL)) {
+		fault_arm();
+		before = fault_has_fired();
+		err = tomb_go(t, w_until_dying, &g);
+		want = fault_want(before, 0);
+		if (err == 0)
+			sem_take(&g.started);
+		fault_disarm();
+		CHECK_INT(c, "tomb_go on a parked thread", err, want);
+		finish(c, t, 8, 8);
+	}
+	CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+	gate_destroy(&g);
+}
+
 /*
  * Every scenario.  A new public call gets a line here (pools: a run
  * function that makes a pool with nothing armed, arms around tomb_pool_new
@@ -820,6 +893,7 @@ const struct fault_scenario fault_scenarios[] = {
 	{"tomb_notify_signals killed meanwhile", sc_notify_killed, NULL,
 	 kill_at_fault},
 	{"tomb_dump", sc_dump, NULL, NULL},
+	{"tomb_pool_new, tomb_go on a pool", sc_pool, NULL, NULL},
 	{"no acquisition", sc_no_acquisition, NULL, NULL},
 };
 const size_t fault_nscenarios =
