@@ -120,6 +120,12 @@ void gen_dump(struct gen *g, FILE *f)
 	        g->lifetime, g->limit, atomic_load(&g->started),
 	        atomic_load(&g->nattempts));
 	tomb_dump(g->t, f);
+	/* What the test knows of them: the kind and how long it may block. */
+	for (struct worker_rec *w = atomic_load(&g->workers); w != NULL;
+	     w = w->next)
+		if (atomic_load(&w->ran) && !atomic_load(&w->returned))
+			fprintf(f, "  running: %s, ms %d, flag %d\n",
+			        worker_kind_names[w->kind], w->ms, w->flag);
 }
 
 /* The reasons a tomb may report: none yet, 0, or one of ours. */
