@@ -45,6 +45,21 @@ static void unlink_locked(tomb_t *t, struct worker *w)
 		t->workers_tail = w->prev;
 }
 
+/*
+ * With mu held, after live--: a slot may be free, for one waiter.  But if
+ * every running worker now waits for a slot, none can ever return: each must
+ * look again and fail with EDEADLK, whoever the one wake-up would go to (a
+ * thread outside the tomb, when the limit was lowered, could take it and
+ * wait again, leaving the workers asleep for ever).
+ */
+static void slot_freed_locked(tomb_t *t)
+{
+	if (t->slot_waiting_workers > 0 && t->slot_waiting_workers >= t->live)
+		pthread_cond_broadcast(&t->slot_cv);
+	else if (t->slot_waiters > 0)
+		pthread_cond_signal(&t->slot_cv);
+}
+
 /* What a return does, by lifetime.  Called with mu held, after live--.
  * Returns true when the kill it made armed callbacks to run. */
 static bool worker_returned_locked(tomb_t *t, int rc)
@@ -61,8 +76,7 @@ static bool worker_returned_locked(tomb_t *t, int rc)
 		fire = tomb__kill_locked(t, rc, NULL, NULL);
 	else if (last && (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
 		fire = tomb__kill_locked(t, 0, NULL, NULL);
-	if (t->slot_waiters > 0)
-		pthread_cond_signal(&t->slot_cv);
+	slot_freed_locked(t);
 	tomb__settle_locked(t);
 	return fire;
 }
@@ -254,8 +268,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	    t->ended != ended_before && !tomb_dying(t) &&
 	    (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
 		fire = tomb__kill_locked(t, 0, NULL, NULL);
-	if (t->slot_waiters > 0)
-		pthread_cond_signal(&t->slot_cv);
+	slot_freed_locked(t);
 	tomb__settle_locked(t);
 	tomb__unlock(t);
 	free(w);

@@ -42,10 +42,20 @@ static int check_opts(const struct tomb_opts *o)
 
 /* The hook a child registers on its parent: the parent's death kills it,
  * with the parent's reason and message (valid while the parent is, which
- * outlives the child). */
+ * outlives the child).  Both are read under the parent's lock, as one pair:
+ * a kill replacing a provisional 0 stores the reason, then the message, and
+ * two lock-free reads could pair the new reason with the old message.  (The
+ * parent's lock is released before the child's is taken.) */
 static void kill_child(tomb_t *parent, void *child)
 {
-	tomb__kill(child, tomb_err(parent), NULL, tomb_errmsg(parent));
+	int reason;
+	const char *msg;
+
+	tomb__lock(parent);
+	reason = atomic_load_explicit(&parent->reason, memory_order_relaxed);
+	msg = atomic_load_explicit(&parent->msg, memory_order_relaxed);
+	tomb__unlock(parent);
+	tomb__kill(child, reason, NULL, msg);
 }
 
 /* Makes c, fully made and seen by nobody yet, a child of p: 0, or ESRCH if

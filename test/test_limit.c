@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 START_TEST(test_bad_options)
 {
@@ -253,6 +254,85 @@ START_TEST(test_worker_go_at_limit_deadlock)
 }
 END_TEST
 
+/*
+ * The same deadlock, reached by a return rather than at the call: worker A
+ * waits for a slot while B runs; the limit drops to 1; B returns.  Now A is
+ * the only running worker and waits for itself, while outside threads wait
+ * too.  B's return must make A look again (and fail with EDEADLK), even when
+ * the one wake-up a return gives goes to an outside thread, which cannot
+ * take the slot either.  (Found by test/stress, seed 101.)
+ */
+enum { OUTSIDERS = 3 };
+
+struct lowered {
+	tomb_t *t;
+	sem_t hold, a_ready, a_done;
+	int a_rc, d_rc[OUTSIDERS];
+	atomic_int next;
+};
+
+static int lowered_a(tomb_t *t, void *arg)
+{
+	struct lowered *l = arg;
+	static int zero = 0; /* outlives this worker, whoever runs later */
+
+	sem_post(&l->a_ready);
+	l->a_rc = tomb_go(t, worker_return_arg, &zero);
+	sem_post(&l->a_done);
+	return 0;
+}
+
+static void *lowered_outsider(void *arg)
+{
+	struct lowered *l = arg;
+	int i = atomic_fetch_add(&l->next, 1);
+	static int zero = 0; /* its worker may run after this thread ended */
+
+	l->d_rc[i] = tomb_go(l->t, worker_return_arg, &zero);
+	return NULL;
+}
+
+START_TEST(test_lowered_limit_deadlock_after_return)
+{
+	for (int round = 0; round < 200; round++) {
+		struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP, .limit = 2};
+		struct lowered l = {.t = tomb_new_opts(&o), .a_rc = -1};
+		pthread_t th[OUTSIDERS];
+
+		sem_init(&l.hold, 0, 0);
+		sem_init(&l.a_ready, 0, 0);
+		sem_init(&l.a_done, 0, 0);
+		atomic_init(&l.next, 0);
+		ck_assert_int_eq(tomb_go(l.t, worker_wait_sem, &l.hold), 0);
+		ck_assert_int_eq(tomb_go(l.t, lowered_a, &l), 0);
+		while (sem_wait(&l.a_ready) != 0)
+			continue;
+		for (int i = 0; i < OUTSIDERS; i++)
+			ck_assert_int_eq(pthread_create(&th[i], NULL,
+			                                lowered_outsider, &l), 0);
+		ck_assert_int_eq(tomb_set_limit(l.t, 1), 0);
+		sem_post(&l.hold);
+		/* Whatever the order: A waited and B's return woke it, or
+		 * A came after and saw at once that it would wait for
+		 * itself.  It never gets a slot: one runs, and it is A. */
+		while (sem_wait(&l.a_done) != 0)
+			continue;
+		ck_assert_int_eq(l.a_rc, EDEADLK);
+		/* Then A returns, and the outsiders get the slot in turn
+		 * (each picked its own d_rc: join them all, then look). */
+		for (int i = 0; i < OUTSIDERS; i++)
+			pthread_join(th[i], NULL);
+		for (int i = 0; i < OUTSIDERS; i++)
+			ck_assert_int_eq(l.d_rc[i], 0);
+		ck_assert_int_eq(tomb_wait(l.t), 0);
+		ck_assert_int_eq(tomb_free(l.t), 0);
+		sem_destroy(&l.hold);
+		sem_destroy(&l.a_ready);
+		sem_destroy(&l.a_done);
+	}
+}
+END_TEST
+
 Suite *make_limit_suite(void)
 {
 	Suite *s = suite_create("limit");
@@ -268,6 +348,7 @@ Suite *make_limit_suite(void)
 	tcase_add_test(tc, test_blocked_go_cancelled);
 	tcase_add_test(tc, test_set_limit_with_live_workers);
 	tcase_add_test(tc, test_worker_go_at_limit_deadlock);
+	tcase_add_test(tc, test_lowered_limit_deadlock_after_return);
 	suite_add_tcase(s, tc);
 	return s;
 }

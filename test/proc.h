@@ -1,0 +1,48 @@
+/*
+ * proc.h: what a test can learn about its own process, without Check: the
+ * thread and descriptor counts, a probe that proves a thread has really
+ * exited, and deadlines scaled for slow machines.  The Check suite (through
+ * helpers.h) and the stress program (test/stress.c) both use it.
+ */
+#ifndef TOMB_TEST_PROC_H
+#define TOMB_TEST_PROC_H
+
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <time.h>
+
+/* The number of threads in this process, from /proc/self/status. */
+int thread_count(void);
+
+/* The number of open descriptors of this process (counting the one that
+ * reads /proc/self/fd). */
+int fd_count(void);
+
+/* Waits for the kernel to finish removing threads that have already been
+ * joined, then returns the thread count (see proc.c for why). */
+int settled_thread_count(int expected);
+
+/*
+ * An exit probe: exit_probe_arm(p), called on a worker's thread, makes that
+ * thread set p->exited as the very last thing it does in user space (in a
+ * thread-specific-data destructor, which runs after the library's code on that
+ * thread has returned).  So "p->exited is set" after tomb_wait returns proves
+ * the thread finished before the wait did, not merely its function.
+ */
+struct exit_probe {
+	atomic_bool exited;
+	sem_t gone; /* posted just after exited is set */
+};
+void exit_probe_init(struct exit_probe *p);
+void exit_probe_destroy(struct exit_probe *p);
+void exit_probe_arm(struct exit_probe *p);
+
+/* The CK_TIMEOUT_MULTIPLIER of slow machines (1 if unset or not positive). */
+long long timeout_multiplier(void);
+
+/* A deadline for a test that must end: seconds from now, times
+ * timeout_multiplier(). */
+struct timespec test_deadline(int seconds);
+
+#endif
