@@ -45,6 +45,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+tomb_pool_t *stress_pools[2];
 uint64_t stress_seed;
 _Thread_local const char *stress_who = "main";
 atomic_bool stress_stop;
@@ -443,6 +444,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	threads_before = settled_thread_count(INT_MAX);
+	for (int i = 0; i < 2; i++) {
+		struct tomb_pool_opts po = {.max_idle = i == 0 ? 0 : 4};
+
+		if ((stress_pools[i] = tomb_pool_new(&po)) == NULL) {
+			fprintf(stderr, "stress: cannot make a pool\n");
+			return 1;
+		}
+	}
 
 	rng_seed(&rng, stress_seed, 0);
 	slots_init(&rng);
@@ -483,6 +492,11 @@ int main(int argc, char **argv)
 	CHECK(atomic_load(&stats.live_workers) == 0,
 	      "%" PRIu64 " workers still counted running",
 	      atomic_load(&stats.live_workers));
+	for (int i = 0; i < 2; i++) {
+		int err = tomb_pool_free(stress_pools[i]);
+
+		CHECK(err == 0, "tomb_pool_free of shared pool %d: %d", i, err);
+	}
 	threads_after = settled_thread_count(threads_before);
 	fds_after = fd_count();
 	CHECK(threads_after == threads_before, "%d threads, %d at the start",

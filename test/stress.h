@@ -55,6 +55,10 @@ bool rng_percent(struct rng *r, unsigned percent);
 uint64_t ticket_take(void);
 int reason_new(void);
 
+/* Two pools every driver's tombs may share, made before the drivers start
+ * and freed (tomb_pool_free joins their threads) after the last tomb. */
+extern tomb_pool_t *stress_pools[2];
+
 /* The run's seed, printed first and in every failure. */
 extern uint64_t stress_seed;
 
@@ -151,7 +155,8 @@ struct gen {
 	struct gen *parent; /* the parent tomb's generation, or NULL */
 	int lifetime;
 	int limit;          /* the limit it was made with; 0: none, ever */
-	bool pooled;        /* its workers run on a pool (none yet) */
+	bool pooled;        /* its workers run on a pool */
+	tomb_pool_t *own_pool; /* a pool made for it alone, freed after it */
 	int dying_fd, dead_fd; /* asked for when it was made, or -1 */
 	pthread_mutex_t cmu;   /* WK_COND's mutex (error-checking) */
 	tomb_cond_t cond;

@@ -79,9 +79,32 @@ struct gen *gen_new(struct rng *r, int slot, struct gen *parent,
 	o.lifetime = g->lifetime;
 	o.limit = g->limit;
 	o.name = g->name;
+	/* Half of the tombs run their workers on a pool: a shared one, or
+	 * one of their own, made here and freed with the tomb. */
+	switch (rng_below(r, 6)) {
+	case 0:
+	case 1:
+		o.pool = stress_pools[rng_below(r, 2)];
+		break;
+	case 2: {
+		struct tomb_pool_opts po = {.max_idle = rng_below(r, 3)};
+
+		g->own_pool = tomb_pool_new(&po);
+		CHECK(g->own_pool != NULL, "tomb_pool_new: %d", errno);
+		o.pool = g->own_pool;
+		break;
+	}
+	default:
+		break;
+	}
+	g->pooled = o.pool != NULL;
 	g->t = tomb_new_opts(&o);
 	if (g->t == NULL) {
 		int err = errno;
+
+		if (g->own_pool != NULL)
+			CHECK(tomb_pool_free(g->own_pool) == 0,
+			      "tomb_pool_free of an unused pool");
 
 		/* Only a dead parent refuses a child. */
 		CHECK(err == ESRCH && parent != NULL && tomb_dying(parent->t),
@@ -367,6 +390,12 @@ bool gen_finish(struct gen *g, int reason)
 	CHECK(err == 0, "%s: tomb_free: %d", g->name, err);
 	if (err != 0)
 		return false; /* leaked: something may still use it */
+	if (g->own_pool != NULL) {
+		/* Its only user is freed: the pool joins its threads. */
+		err = tomb_pool_free(g->own_pool);
+		CHECK(err == 0, "%s: tomb_pool_free: %d", g->name, err);
+		g->own_pool = NULL;
+	}
 	gen_discard(g);
 	return true;
 }
