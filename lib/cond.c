@@ -124,6 +124,7 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 	struct cond *k;
 	uint32_t seq, state;
 	int err, relock;
+	bool dying;
 
 	if (t == NULL || c == NULL || m == NULL ||
 	    tomb__check_deadline(abstime) != 0)
@@ -144,14 +145,18 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 		                                 abstime)) == ENOSYS)
 			err = wait_registered(t, k, seq, abstime);
 	}
-	atomic_fetch_sub(&t->sleepers, 1);
 	atomic_fetch_sub(&k->waiters, 1);
 	if (err == EPERM)
-		return EPERM; /* the caller did not hold m (error-checking mutex) */
-	if ((relock = pthread_mutex_lock(m)) != 0)
+		relock = EPERM; /* the caller did not hold m (error-checking mutex) */
+	else
+		relock = pthread_mutex_lock(m);
+	dying = relock == 0 && tomb_dying(t);
+	/* Uncounted only after the last look at t: tomb_free is EBUSY while a
+	 * thread sleeps on t, and this one still reads it until here. */
+	atomic_fetch_sub(&t->sleepers, 1);
+	if (relock != 0)
 		return relock;
-
-	if (tomb_dying(t))
+	if (dying)
 		return ECANCELED;
 	return err == ETIMEDOUT ? ETIMEDOUT : 0;
 }
