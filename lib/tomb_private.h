@@ -53,9 +53,13 @@ struct tomb {
 	_Atomic uint32_t state;
 
 	/* Threads blocked (or about to block) on the `state` futex.  A sleeper
-	 * increments it before its last look at `state`, and a kill sets DYING
-	 * before it reads this count (both sequentially consistent), so either
-	 * the sleeper sees DYING or the kill sees the sleeper and wakes it. */
+	 * increments it before the futex's own compare of `state` (in the
+	 * kernel), and a kill sets DYING before it reads this count (both
+	 * sequentially consistent), so either the sleeper sees DYING or the
+	 * kill sees the sleeper and wakes it (model/tomb.pml checks this).  A
+	 * condition waiter stays counted until it has read `state` for the
+	 * last time, so that tomb_free (EBUSY while > 0) cannot free t under
+	 * it. */
 	_Atomic uint32_t sleepers;
 
 	/* The reason in force and its message; meaningful once DYING.  Written
