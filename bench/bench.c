@@ -214,6 +214,34 @@ static void settle(long n)
 	nanosleep(&d, NULL);
 }
 
+/* The raw baseline's blocked threads: n of them, at `stack` bytes, each
+ * in FUTEX_WAIT on raw_flag once raw_start returns; raw_stop wakes them
+ * all with one FUTEX_WAKE and joins them. */
+static void raw_start(pthread_t *th, long n, size_t stack)
+{
+	pthread_attr_t a;
+	int err;
+
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, stack);
+	atomic_store(&raw_flag, 0);
+	for (long i = 0; i < n; i++)
+		if ((err = pthread_create(&th[i], &a, raw_blocker, NULL)) != 0)
+			die("pthread_create", err);
+	pthread_attr_destroy(&a);
+	settle(n);
+}
+
+static void raw_stop(pthread_t *th, long n)
+{
+	atomic_store_explicit(&raw_flag, 1, memory_order_release);
+	syscall(SYS_futex, &raw_flag, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
+	        NULL, 0);
+	for (long i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	atomic_store(&raw_flag, 0);
+}
+
 static int64_t run_kill(long n)
 {
 	int64_t t0, t1;
@@ -221,26 +249,13 @@ static int64_t run_kill(long n)
 
 	if (impl == PTHREAD) {
 		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
-		pthread_attr_t a;
 
 		if (th == NULL)
 			die("malloc", ENOMEM);
-		pthread_attr_init(&a);
-		pthread_attr_setstacksize(&a, 64 * 1024);
-		atomic_store(&raw_flag, 0);
-		for (long i = 0; i < n; i++)
-			if ((err = pthread_create(&th[i], &a, raw_blocker, NULL)) != 0)
-				die("pthread_create", err);
-		pthread_attr_destroy(&a);
-		settle(n);
+		raw_start(th, n, 64 * 1024);
 		t0 = now_ns();
-		atomic_store_explicit(&raw_flag, 1, memory_order_release);
-		syscall(SYS_futex, &raw_flag, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
-		        NULL, 0);
-		for (long i = 0; i < n; i++)
-			pthread_join(th[i], NULL);
+		raw_stop(th, n);
 		t1 = now_ns();
-		atomic_store(&raw_flag, 0);
 		free(th);
 	} else {
 		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
@@ -339,27 +354,14 @@ static void run_mem(long n, int64_t *heap, int64_t *rss)
 	heap0 = mallinfo2().uordblks;
 	if (impl == PTHREAD) {
 		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
-		pthread_attr_t a;
 
 		if (th == NULL)
 			die("malloc", ENOMEM);
 		heap0 = mallinfo2().uordblks; /* the handle array is ours */
-		pthread_attr_init(&a);
-		pthread_attr_setstacksize(&a, stack);
-		atomic_store(&raw_flag, 0);
-		for (long i = 0; i < n; i++)
-			if ((err = pthread_create(&th[i], &a, raw_blocker, NULL)) != 0)
-				die("pthread_create", err);
-		pthread_attr_destroy(&a);
-		settle(n);
+		raw_start(th, n, stack);
 		*heap = (int64_t)(mallinfo2().uordblks - heap0);
 		*rss = vm_hwm_bytes() - rss0;
-		atomic_store_explicit(&raw_flag, 1, memory_order_release);
-		syscall(SYS_futex, &raw_flag, FUTEX_WAKE_PRIVATE, INT_MAX, NULL,
-		        NULL, 0);
-		for (long i = 0; i < n; i++)
-			pthread_join(th[i], NULL);
-		atomic_store(&raw_flag, 0);
+		raw_stop(th, n);
 		free(th);
 	} else {
 		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, stack);
