@@ -101,8 +101,9 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
 TOMB_EXPORT const char *tomb_name(const tomb_t *t);
 
 /* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
- * a thread waits or sleeps on t, a callback runs, or a callback is still
- * registered.  Joins any finished worker thread not yet joined. */
+ * a thread waits or sleeps on t, a callback runs, or a callback that has not
+ * run is still registered.  Joins any finished worker thread not yet
+ * joined. */
 TOMB_EXPORT int tomb_free(tomb_t *t);
 
 /* Starts fn(t, arg) on a new thread that t tracks (on a parked thread of
