@@ -390,18 +390,19 @@ bool gen_finish(struct gen *g, int reason)
 	CHECK(err == 0, "%s: tomb_free: %d", g->name, err);
 	if (err != 0)
 		return false; /* leaked: something may still use it */
-	if (g->own_pool != NULL) {
-		/* Its only user is freed: the pool joins its threads. */
-		err = tomb_pool_free(g->own_pool);
-		CHECK(err == 0, "%s: tomb_pool_free: %d", g->name, err);
-		g->own_pool = NULL;
-	}
 	gen_discard(g);
 	return true;
 }
 
+/* Called once its tomb is freed. */
 void gen_discard(struct gen *g)
 {
+	if (g->own_pool != NULL) {
+		/* Its only user is freed: the pool joins its threads. */
+		int err = tomb_pool_free(g->own_pool);
+
+		CHECK(err == 0, "%s: tomb_pool_free: %d", g->name, err);
+	}
 	CHECK(tomb_cond_destroy(&g->cond) == 0, "%s: a condition waiter is "
 	      "left", g->name);
 	pthread_mutex_destroy(&g->cmu);
