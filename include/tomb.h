@@ -101,15 +101,15 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
 TOMB_EXPORT const char *tomb_name(const tomb_t *t);
 
 /* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
- * a thread waits or sleeps on t, a callback runs, or a callback that has not
- * run is still registered.  Joins any finished worker thread not yet
- * joined. */
+ * a thread waits or sleeps on t, a callback runs, a callback that has not
+ * run is still registered, t watches signals, or a child of t is not freed.
+ * Joins any finished worker thread not yet joined. */
 TOMB_EXPORT int tomb_free(tomb_t *t);
 
 /* Starts fn(t, arg) on a new thread that t tracks (on a parked thread of
  * t's pool, if it has one).  0, EINVAL (NULL t or fn), ESRCH (t is dead), or
- * pthread_create's error (EAGAIN, ENOMEM); a failure leaves t as if the call
- * had never been made. */
+ * pthread_create's error (EAGAIN, ENOMEM; EINVAL for a stack_size it
+ * refuses); a failure leaves t as if the call had never been made. */
 TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
 
 /* tomb_go, naming the worker: the name (its first 15 bytes) goes to the
@@ -200,18 +200,19 @@ TOMB_EXPORT int tomb_wait(tomb_t *t);
 
 /* tomb_wait with a deadline: an absolute CLOCK_MONOTONIC time, NULL for none.
  * 0 once dead (the reason stored through `reason` unless it is NULL),
- * ETIMEDOUT at the deadline, EINVAL for NULL t, EDEADLK from t's own worker. */
+ * ETIMEDOUT at the deadline, EINVAL for NULL t or a bad deadline, EDEADLK from
+ * t's own worker. */
 TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
                                int *reason) TOMB_WUR;
 
 /* Blocks until t is dying: 0 once dying, ETIMEDOUT at the deadline (absolute,
- * CLOCK_MONOTONIC, NULL for none), EINVAL for NULL t. */
+ * CLOCK_MONOTONIC, NULL for none), EINVAL for NULL t or a bad deadline. */
 TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
 	TOMB_WUR;
 
 /* Sleeps until the deadline unless t dies first: 0 when the deadline passes,
  * ECANCELED as soon as t is dying (at once if it already is), EINVAL for
- * NULL t.  A NULL deadline sleeps until t is dying. */
+ * NULL t or a bad deadline.  A NULL deadline sleeps until t is dying. */
 TOMB_EXPORT int tomb_sleep(tomb_t *t, const struct timespec *abstime);
 
 /* The CLOCK_MONOTONIC time `ms` milliseconds from now (now for ms <= 0), for
@@ -241,7 +242,8 @@ TOMB_EXPORT int tomb_cond_broadcast(tomb_cond_t *c);
  * and locks m again.  0 when signalled (possibly spuriously: re-check the
  * predicate), ECANCELED when t is dying (at once, without unlocking m, if it
  * already is), ETIMEDOUT at the deadline, EINVAL for NULL t, c or m or a bad
- * deadline.  A kill never takes m, so a killer may hold it. */
+ * deadline, EPERM if m is an error-checking mutex the caller does not hold.
+ * A kill never takes m, so a killer may hold it. */
 TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
                                const struct timespec *abstime) TOMB_WUR;
 
@@ -288,8 +290,8 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook);
  * putting the old handlers back, when t is dying, and joins before t is
  * dead.  With TOMB_SIGNAL_SECOND_EXITS, a second signal while t dies ends
  * the process at once with status 128 + its number.  0, EINVAL (NULL t or
- * signals, n == 0, a number that is no signal, SIGKILL or SIGSTOP, unknown
- * flags), EBUSY (another
+ * signals, n == 0, a number that is no signal, SIGKILL or SIGSTOP, one the
+ * C library keeps for itself, unknown flags), EBUSY (another
  * tomb watches one of the signals), ECANCELED (t is dying), or a system
  * error (EMFILE, ENOMEM, EAGAIN).
  */

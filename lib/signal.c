@@ -124,9 +124,12 @@ TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
 	for (size_t i = 0; i < n; i++) {
 		int s = signals[i];
 
-		if (s <= 0 || s >= NSIG || s == SIGKILL || s == SIGSTOP)
+		/* sigaddset refuses the signals the C library keeps for
+		 * itself (glibc's 32 and 33); ignoring that would watch
+		 * nothing and report success. */
+		if (s <= 0 || s >= NSIG || s == SIGKILL || s == SIGSTOP ||
+		    sigaddset(&wanted, s) != 0)
 			return EINVAL;
-		sigaddset(&wanted, s);
 	}
 	/* The watcher polls the dying descriptor: make it now, so that a
 	 * failure is this call's, not the watcher's. */
