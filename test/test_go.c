@@ -55,6 +55,8 @@ START_TEST(test_nonzero_return_kills)
 	ck_assert(atomic_load(&a.probe.exited));
 	ck_assert(atomic_load(&b.probe.exited));
 	ck_assert_int_eq(tomb_free(t), 0);
+	exit_probe_destroy(&a.probe);
+	exit_probe_destroy(&b.probe);
 }
 END_TEST
 
@@ -80,6 +82,8 @@ START_TEST(test_last_return_kills_with_zero)
 	ck_assert_str_eq(tomb_errmsg(t), "");
 	ck_assert_int_eq(tomb_free(t), 0);
 	sem_destroy(&release_b);
+	exit_probe_destroy(&a.probe);
+	exit_probe_destroy(&b.probe);
 }
 END_TEST
 
@@ -149,6 +153,8 @@ START_TEST(test_go_while_dying)
 	ck_assert(atomic_load(&cleanup.probe.exited));
 	ck_assert_int_eq(tomb_free(t), 0);
 	sem_destroy(&release);
+	exit_probe_destroy(&hold.probe);
+	exit_probe_destroy(&cleanup.probe);
 }
 END_TEST
 

@@ -199,7 +199,7 @@ static void *race_killer(void *arg)
 
 START_TEST(test_off_races_kill)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		struct off_race r = {.t = tomb_new()};
 		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};
@@ -254,7 +254,7 @@ END_TEST
  * thread; the wait returns only after they finished. */
 START_TEST(test_last_return_runs_callbacks_before_dead)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < test_rounds(500); i++) {
 		tomb_t *t = tomb_new();
 		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};

@@ -41,7 +41,7 @@ END_TEST
  * one hangs, and the test's timeout fails it). */
 START_TEST(test_kill_races_sleep)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		tomb_t *t = tomb_new();
 		struct sleeper s = {.rc = -1};
 
