@@ -167,14 +167,18 @@ TOMB_EXPORT bool tomb_dying(const tomb_t *t);
 
 /* The same check inline, so that a worker's loop pays one load and no call:
  * the tomb's state word is the first field of struct tomb, and its bit 1
- * means dying (both part of the ABI).  (tomb_dying)(t) calls the function;
- * define TOMB_NO_INLINE to always call it. */
+ * means dying (both part of the ABI).  Once it has seen dying (which stays),
+ * it calls the function, which says so too and tells valgrind's Helgrind
+ * and DRD that the kill happened before: they cannot see this load's
+ * ordering.  (tomb_dying)(t) calls the function; define TOMB_NO_INLINE to
+ * always call it. */
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(TOMB_NO_INLINE)
 static inline bool tomb__dying_inline(const tomb_t *t)
 {
 	return t != NULL &&
 	       (__atomic_load_n((const unsigned int *)(const void *)t,
-	                        __ATOMIC_ACQUIRE) & 1u) != 0;
+	                        __ATOMIC_ACQUIRE) & 1u) != 0 &&
+	       (tomb_dying)(t);
 }
 #define tomb_dying(t) tomb__dying_inline(t)
 #endif

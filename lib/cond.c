@@ -1,6 +1,7 @@
 /* cond.c: a condition variable whose waits a kill interrupts. */
 #include "config.h"
 
+#include "annotate.h"
 #include "futex.h"
 #include "tomb_private.h"
 
@@ -132,6 +133,8 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 	if (tomb_dying(t))
 		return ECANCELED;
 	k = cond_of(c);
+	TOMB_ANN_ATOMIC(&k->seq); /* here: TOMB_COND_INIT needs no init call */
+	TOMB_ANN_ATOMIC(&k->waiters);
 
 	atomic_fetch_add(&k->waiters, 1);
 	atomic_fetch_add(&t->sleepers, 1);

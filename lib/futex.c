@@ -1,6 +1,7 @@
 /* futex.c: thin wrappers over the Linux futex system calls. */
 #include "config.h"
 
+#include "annotate.h"
 #include "futex.h"
 
 #include <errno.h>
@@ -36,8 +37,11 @@ int tomb_futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
                      uint32_t eb, const struct timespec *abstime)
 {
 	struct futex_waitv w[2];
-	int known = atomic_load_explicit(&waitv_state, memory_order_relaxed);
+	int known;
 	long rc;
+
+	TOMB_ANN_ATOMIC(&waitv_state); /* static: before every use */
+	known = atomic_load_explicit(&waitv_state, memory_order_relaxed);
 
 	if (known == 0) {
 		const char *env = getenv("TOMB_FUTEX_WAITV");

@@ -1,6 +1,7 @@
 /* go.c: starting workers, the limit on them, and what a return does. */
 #include "config.h"
 
+#include "annotate.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -215,6 +216,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	w->fn = fn;
 	w->arg = arg;
 	atomic_init(&w->tid, 0);
+	TOMB_ANN_ATOMIC(&w->tid);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	if (name == NULL)
 		name = t->name;

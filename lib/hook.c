@@ -1,6 +1,7 @@
 /* hook.c: callbacks that run when a tomb starts dying. */
 #include "config.h"
 
+#include "annotate.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -49,12 +50,16 @@ _Thread_local const tomb_t *tomb__firing;
 
 static void set_state(struct hook *h, uint32_t st)
 {
+	TOMB_ANN_RELEASE(&h->state);
 	atomic_store_explicit(&h->state, st, memory_order_release);
 }
 
 static uint32_t get_state(const struct hook *h)
 {
-	return atomic_load_explicit(&h->state, memory_order_acquire);
+	uint32_t st = atomic_load_explicit(&h->state, memory_order_acquire);
+
+	TOMB_ANN_ACQUIRE(&h->state);
+	return st;
 }
 
 static void unlink_locked(tomb_t *t, struct hook *h)
@@ -118,6 +123,7 @@ TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
 
 	if (t == NULL || fn == NULL || h == NULL)
 		return EINVAL;
+	TOMB_ANN_ATOMIC(&h->state); /* the caller's memory, maybe reused */
 	st = get_state(h);
 	if ((st & HOOK_MAGIC_MASK) == HOOK_MAGIC && st != HOOK_IDLE)
 		return EBUSY;
@@ -162,10 +168,12 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 		return EINVAL;
 	/* DONE is final but for this step, which needs no lock: so a hook that
 	 * ran may be unregistered even after its tomb was freed. */
-	if (st == HOOK_DONE)
-		return atomic_compare_exchange_strong(&h->state, &st, HOOK_IDLE)
-		               ? EALREADY
-		               : EINVAL;
+	if (st == HOOK_DONE) {
+		if (!atomic_compare_exchange_strong(&h->state, &st, HOOK_IDLE))
+			return EINVAL;
+		TOMB_ANN_FORGET(&h->state); /* its storage may be reused now */
+		return EALREADY;
+	}
 	t = h->t;
 
 	tomb__lock(t);
@@ -196,6 +204,7 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 		t->off_waiters--;
 	}
 	set_state(h, HOOK_IDLE);
+	TOMB_ANN_FORGET(&h->state);
 out:
 	tomb__unlock(t);
 	return err;

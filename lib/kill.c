@@ -1,6 +1,7 @@
 /* kill.c: killing a tomb, the precedence of reasons, and their messages. */
 #include "config.h"
 
+#include "annotate.h"
 #include "futex.h"
 #include "tomb_private.h"
 
@@ -42,6 +43,7 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 	if (m == NULL)
 		m = default_msg(t, reason);
 	atomic_store_explicit(&t->reason, reason, memory_order_release);
+	TOMB_ANN_RELEASE(&t->msg); /* for tomb_errmsg's readers */
 	atomic_store_explicit(&t->msg, m, memory_order_release);
 }
 
@@ -65,6 +67,7 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 		 * sees DYING sees the reason; the fetch_or is sequentially
 		 * consistent, for the `sleepers` hand-shake. */
 		set_reason_locked(t, reason, owned, smsg);
+		TOMB_ANN_RELEASE(&t->state); /* for tomb_dying's readers */
 		atomic_fetch_or(&t->state, TOMB_S_DYING);
 		tomb__wake_dying_locked(t);
 		if (t->hooks_head != NULL) {

@@ -16,6 +16,7 @@
  */
 #include "config.h"
 
+#include "annotate.h"
 #include "futex.h"
 #include "tomb_private.h"
 
@@ -128,6 +129,7 @@ static void *pool_main(void *arg)
 			tomb_futex_wait(&self->word, POOL_PARKED, NULL);
 			continue;
 		}
+		TOMB_ANN_ACQUIRE(&self->word); /* the job, or the exit */
 		if (w == POOL_EXIT)
 			break;
 		parked = tomb__worker_run(self->job, p->name, self);
@@ -147,6 +149,7 @@ static void *pool_main(void *arg)
 	if (--p->threads == 0)
 		pthread_cond_broadcast(&p->gone_cv);
 	pool_unlock(p);
+	TOMB_ANN_FORGET(&self->word);
 	free(self);
 	if (has_prev)
 		pthread_join(prev, NULL);
@@ -182,6 +185,7 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 		p->idle = th->next;
 		p->nidle--;
 		th->job = job;
+		TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
 		atomic_store_explicit(&th->word, POOL_RUN, memory_order_release);
 		/* Under mu: th cannot run the job, exit and free itself (which
 		 * takes mu) before this wake has been made. */
@@ -201,6 +205,7 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	th->job = job;
 	th->next = NULL;
 	atomic_init(&th->word, POOL_RUN);
+	TOMB_ANN_ATOMIC(&th->word);
 	err = create_blocked(p, &id, th);
 	if (err == 0)
 		return 0;
@@ -313,6 +318,7 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 		struct pool_thread *th = p->idle;
 
 		p->idle = th->next;
+		TOMB_ANN_RELEASE(&th->word);
 		atomic_store_explicit(&th->word, POOL_EXIT, memory_order_release);
 		tomb_futex_wake(&th->word, 1);
 	}

@@ -1,6 +1,7 @@
 /* tomb.c: making and freeing a tomb, and reading its state. */
 #include "config.h"
 
+#include "annotate.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -162,6 +163,11 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	atomic_init(&t->reason, 0);
 	atomic_init(&t->msg, TOMB_MSG_ALIVE);
 	atomic_init(&t->live, 0);
+	TOMB_ANN_ATOMIC(&t->state);
+	TOMB_ANN_ATOMIC(&t->sleepers);
+	TOMB_ANN_ATOMIC(&t->reason);
+	TOMB_ANN_ATOMIC(&t->msg);
+	TOMB_ANN_ATOMIC(&t->live);
 	t->dying_fd = t->dead_fd = -1;
 	if (o->parent != NULL && (err = adopt(o->parent, t)) != 0)
 		goto fail_dead_cv;
@@ -229,12 +235,21 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		close(t->dead_fd);
 	pthread_cond_destroy(&t->dead_cv);
 	pthread_cond_destroy(&t->slot_cv);
+	/* A pool thread's last touch of t was its unlock of mu, done before
+	 * this thread's lock above; but Helgrind orders the unlock's own
+	 * writes after it, and would take pthread_mutex_destroy's look at mu
+	 * for a race (bugs.kde.org 327548).  (Threads of t's own were joined,
+	 * which orders everything they did.) */
+	if (t->pool != NULL)
+		TOMB_ANN_UNCHECKED(&t->mu);
 	pthread_mutex_destroy(&t->mu);
 	if (t->has_attr)
 		pthread_attr_destroy(&t->attr);
 	free(t->name);
 	free(t->owned[0]);
 	free(t->owned[1]);
+	TOMB_ANN_FORGET(&t->state);
+	TOMB_ANN_FORGET(&t->msg);
 	free(t);
 	return 0;
 }
@@ -244,12 +259,15 @@ _Static_assert(offsetof(struct tomb, state) == 0, "state first");
 _Static_assert(TOMB_S_DYING == 1u, "dying is bit 1");
 _Static_assert(sizeof(_Atomic uint32_t) == sizeof(unsigned int), "state size");
 
-/* In parentheses: the function, not tomb.h's inline macro. */
+/* In parentheses: the function, not tomb.h's inline macro (which calls
+ * this once it has seen dying, for the annotation). */
 TOMB_EXPORT bool (tomb_dying)(const tomb_t *t)
 {
-	return t != NULL &&
-	       (atomic_load_explicit(&t->state, memory_order_acquire) &
-	        TOMB_S_DYING) != 0;
+	if (t == NULL ||
+	    !(atomic_load_explicit(&t->state, memory_order_acquire) & TOMB_S_DYING))
+		return false;
+	TOMB_ANN_ACQUIRE(&t->state); /* the kill's release (kill.c) */
+	return true;
 }
 
 TOMB_EXPORT bool tomb_alive(const tomb_t *t)
@@ -268,7 +286,11 @@ TOMB_EXPORT int tomb_err(const tomb_t *t)
 
 TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t)
 {
+	const char *m;
+
 	if (t == NULL)
 		return NULL;
-	return atomic_load_explicit(&t->msg, memory_order_acquire);
+	m = atomic_load_explicit(&t->msg, memory_order_acquire);
+	TOMB_ANN_ACQUIRE(&t->msg); /* the string's bytes (kill.c) */
+	return m;
 }

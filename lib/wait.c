@@ -1,6 +1,7 @@
 /* wait.c: waiting for a tomb to be dead, or dying, and sleeping with it. */
 #include "config.h"
 
+#include "annotate.h"
 #include "futex.h"
 #include "tomb_private.h"
 
@@ -133,6 +134,7 @@ TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
 		uint32_t s = atomic_load(&t->state);
 
 		if (s & TOMB_S_DYING) {
+			TOMB_ANN_ACQUIRE(&t->state); /* as tomb_dying */
 			err = 0;
 			break;
 		}

@@ -1,8 +1,14 @@
 /* helpers.c: see helpers.h. */
+#include "config.h"
+
 #include "helpers.h"
 
 #include <errno.h>
 #include <pthread.h>
+
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
 
 static int leak_baseline, fd_baseline;
 
@@ -63,4 +69,14 @@ int worker_probed_zero(tomb_t *t, void *arg)
 	(void)t;
 	exit_probe_arm(arg);
 	return 0;
+}
+
+int test_rounds(int n)
+{
+#ifdef RUNNING_ON_VALGRIND
+	if (RUNNING_ON_VALGRIND)
+		return n / VALGRIND_ROUNDS_DIVISOR > 0 ? n / VALGRIND_ROUNDS_DIVISOR
+		                                       : 1;
+#endif
+	return n;
 }

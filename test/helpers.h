@@ -48,6 +48,16 @@ Suite *make_errors_suite(void);
  * thread and descriptor counts and ends by asserting they are back there. */
 void add_leak_check(TCase *tc);
 
+/*
+ * How many rounds a loop that hunts for an interleaving runs: n, or n / 20
+ * (at least 1) under a valgrind tool.  Valgrind runs one thread at a time,
+ * so extra rounds there mostly repeat one interleaving, at 50 to 100 times
+ * the native cost (Helgrind and DRD more); the native run and the
+ * sanitizer runs keep the full count.
+ */
+#define VALGRIND_ROUNDS_DIVISOR 20
+int test_rounds(int n);
+
 /* Workers that many tests use. */
 int worker_return_arg(tomb_t *t, void *arg);   /* returns *(int *)arg */
 int worker_until_dying(tomb_t *t, void *arg);  /* posts sem arg, sleeps until dying */

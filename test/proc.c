@@ -94,6 +94,11 @@ static void probe_key_init(void)
 
 void exit_probe_init(struct exit_probe *p)
 {
+	/* Made here, on the test's thread before it starts the worker that
+	 * arms the probe: Helgrind does not understand pthread_once's lock-free
+	 * fast path, and would take a second worker's look at probe_key for a
+	 * race with the first one's pthread_key_create. */
+	pthread_once(&probe_once, probe_key_init);
 	atomic_init(&p->exited, false);
 	sem_init(&p->gone, 0, 0);
 }

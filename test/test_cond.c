@@ -99,7 +99,7 @@ END_TEST
  * and its wait: a lost wake-up would hang (and the timeout fail it). */
 START_TEST(test_kill_races_wait)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		tomb_t *t = tomb_new();
 		struct queue q;
 
@@ -147,7 +147,7 @@ static int kill_inside_critical_section(tomb_t *t, void *arg)
 
 START_TEST(test_worker_kills_inside_critical_section)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < test_rounds(500); i++) {
 		tomb_t *t = tomb_new();
 		struct queue q;
 

@@ -360,9 +360,9 @@ END_TEST
 
 START_TEST(test_new_opts_reserved_not_zero)
 {
-	struct tomb_opts zero = {0};
+	struct tomb_opts blank = {0};
 
-	for (size_t i = 0; i < sizeof(zero.reserved_) / sizeof(void *); i++) {
+	for (size_t i = 0; i < sizeof(blank.reserved_) / sizeof(void *); i++) {
 		struct tomb_opts o = {0};
 
 		o.reserved_[i] = &o;
@@ -1995,9 +1995,9 @@ END_TEST
 
 START_TEST(test_pool_new_reserved_not_zero)
 {
-	struct tomb_pool_opts zero = {0};
+	struct tomb_pool_opts blank = {0};
 
-	for (size_t i = 0; i < sizeof(zero.reserved_) / sizeof(void *); i++) {
+	for (size_t i = 0; i < sizeof(blank.reserved_) / sizeof(void *); i++) {
 		struct tomb_pool_opts o = {0};
 
 		o.reserved_[i] = &o;
@@ -2046,7 +2046,6 @@ START_TEST(test_pool_free_tomb_not_freed)
 	tomb_pool_t *p = new_pool();
 	struct tomb_opts o = {.pool = p};
 	tomb_t *t = tomb_new_opts(&o);
-	int zero = 0;
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(tomb_pool_free(p), EBUSY);

@@ -73,7 +73,7 @@ END_TEST
 /* The kill lands around the moment the worker starts polling. */
 START_TEST(test_kill_races_poll)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		tomb_t *t = tomb_new();
 		struct poller p = {.rc = -1, .use_epoll = (i & 1) != 0};
 

@@ -55,6 +55,8 @@ START_TEST(test_nonzero_return_kills)
 	ck_assert(atomic_load(&a.probe.exited));
 	ck_assert(atomic_load(&b.probe.exited));
 	ck_assert_int_eq(tomb_free(t), 0);
+	exit_probe_destroy(&a.probe);
+	exit_probe_destroy(&b.probe);
 }
 END_TEST
 
@@ -80,6 +82,8 @@ START_TEST(test_last_return_kills_with_zero)
 	ck_assert_str_eq(tomb_errmsg(t), "");
 	ck_assert_int_eq(tomb_free(t), 0);
 	sem_destroy(&release_b);
+	exit_probe_destroy(&a.probe);
+	exit_probe_destroy(&b.probe);
 }
 END_TEST
 
@@ -149,6 +153,8 @@ START_TEST(test_go_while_dying)
 	ck_assert(atomic_load(&cleanup.probe.exited));
 	ck_assert_int_eq(tomb_free(t), 0);
 	sem_destroy(&release);
+	exit_probe_destroy(&hold.probe);
+	exit_probe_destroy(&cleanup.probe);
 }
 END_TEST
 
@@ -180,61 +186,65 @@ END_TEST
 
 /*
  * Rule 5: pthread_create's error when the system refuses a thread, with the
- * tomb left as it was.  A child process gives up root (if it has it) and sets
- * RLIMIT_NPROC to 0, so the kernel refuses every new thread with EAGAIN.  The
- * child reports the first check that failed as its exit status.
+ * tomb left as it was: a tomb with no worker, and one with a worker running.
+ * A child process gives up root (if it has it) and sets RLIMIT_NPROC to 0,
+ * so the kernel refuses every new thread with EAGAIN.  The child reports
+ * the first check that failed as its exit status.
+ *
+ * One child per case, each making one refused pthread_create: valgrind's
+ * DRD (3.19) aborts at a process's second refused pthread_create (its own
+ * assertion in vgDrd_thread_pre_create; ten lines of plain pthread_create
+ * show it), and so each tool runs this test whole.
  */
-static int refused_go_child(void)
+static int refused_go_child(bool busy)
 {
 	struct rlimit none = {0, 0};
 	struct timespec end = test_deadline(10);
 	struct passwd *nobody = getpwnam("nobody");
-	tomb_t *idle = tomb_new(), *busy = tomb_new();
+	tomb_t *t = tomb_new();
 	int zero = 0, reason = -1;
 
-	if (idle == NULL || busy == NULL)
+	if (t == NULL)
 		return 2;
-	if (tomb_go(busy, worker_until_dying, NULL) != 0)
-		return 3;
+	/* Give up root while this is the only thread: with others, glibc
+	 * signals each of them to change its ids too, and Helgrind and DRD
+	 * cannot see how that signal's handler is ordered. */
 	if (getuid() == 0 && (nobody == NULL || setgid(nobody->pw_gid) != 0 ||
 	                      setuid(nobody->pw_uid) != 0))
+		return 3;
+	if (busy && tomb_go(t, worker_until_dying, NULL) != 0)
 		return 4;
 	if (setrlimit(RLIMIT_NPROC, &none) != 0)
 		return 5;
 
-	if (tomb_go(idle, worker_return_arg, &zero) != EAGAIN)
+	if (tomb_go(t, worker_return_arg, &zero) != EAGAIN)
 		return 10;
-	if (!tomb_alive(idle))
+	if (!tomb_alive(t))
 		return 11;
-	if (tomb_kill(idle, 0) != 0 ||
-	    tomb_timedwait(idle, &end, &reason) != 0 || reason != 0)
-		return 12; /* a phantom worker would keep it from dying */
-	if (tomb_free(idle) != 0)
+	/* A phantom worker would keep it from dying; the busy one returns
+	 * TOMB_EDYING, which leaves the reason as it was. */
+	if (tomb_kill(t, EIO) != 0 ||
+	    tomb_timedwait(t, &end, &reason) != 0 || reason != EIO)
+		return 12;
+	if (tomb_free(t) != 0)
 		return 13;
-
-	if (tomb_go(busy, worker_return_arg, &zero) != EAGAIN)
-		return 20;
-	if (!tomb_alive(busy))
-		return 21;
-	if (tomb_kill(busy, EIO) != 0 ||
-	    tomb_timedwait(busy, &end, &reason) != 0 || reason != EIO)
-		return 22;
-	if (tomb_free(busy) != 0)
-		return 23;
 	return 0;
 }
 
 START_TEST(test_go_refused_by_system)
 {
-	int status;
-	pid_t pid = fork();
+	for (int busy = 0; busy < 2; busy++) {
+		int status;
+		pid_t pid = fork();
 
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
-		_exit(refused_go_child());
-	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
-	ck_assert(WIFEXITED(status));
-	ck_assert_int_eq(WEXITSTATUS(status), 0);
+		ck_assert_int_ge(pid, 0);
+		if (pid == 0)
+			_exit(refused_go_child(busy));
+		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+		ck_assert(WIFEXITED(status));
+		ck_assert_msg(WEXITSTATUS(status) == 0, "busy %d: check %d failed",
+		              busy, WEXITSTATUS(status));
+	}
 }
 END_TEST
 

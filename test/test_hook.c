@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -199,7 +200,7 @@ static void *race_killer(void *arg)
 
 START_TEST(test_off_races_kill)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		struct off_race r = {.t = tomb_new()};
 		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};
@@ -223,6 +224,58 @@ START_TEST(test_off_races_kill)
 		ck_assert_int_eq(tomb_free(r.t), 0);
 		pthread_barrier_destroy(&r.go);
 	}
+}
+END_TEST
+
+/* A callback that writes plain memory, on the killer's thread; the killer
+ * then raises `returned`.  The test reads that flag with relaxed
+ * read-modify-writes: they order nothing (for ThreadSanitizer as for the
+ * C11 model), and Helgrind and DRD take an atomic read-modify-write for a
+ * plain read, so the flag is no race of its own. */
+struct published {
+	tomb_t *t;
+	int written;          /* by the callback, then read by the test */
+	atomic_int returned;  /* 1 once tomb_kill, and so the callback, returned */
+};
+
+static void write_plain(tomb_t *t, void *arg)
+{
+	(void)t;
+	((struct published *)arg)->written = 7;
+}
+
+static void *kill_then_flag(void *arg)
+{
+	struct published *p = arg;
+
+	tomb_kill(p->t, 0);
+	atomic_fetch_add_explicit(&p->returned, 1, memory_order_relaxed);
+	return NULL;
+}
+
+/* A callback's end happens before tomb_off's EALREADY (tomb_off(3): "the
+ * callback has finished when tomb_off returns"), also when tomb_off finds
+ * the hook done without taking the tomb's lock: the test reads what the
+ * callback wrote with nothing else ordering the two threads (the join comes
+ * after the read). */
+START_TEST(test_off_after_callback_sees_its_writes)
+{
+	struct published p = {.t = tomb_new(), .written = 0};
+	tomb_hook_t h = TOMB_HOOK_INIT;
+	pthread_t killer;
+	int seen;
+
+	atomic_init(&p.returned, 0);
+	ck_assert_int_eq(tomb_on_dying(p.t, write_plain, &p, &h), 0);
+	ck_assert_int_eq(pthread_create(&killer, NULL, kill_then_flag, &p), 0);
+	while (atomic_fetch_add_explicit(&p.returned, 0, memory_order_relaxed) == 0)
+		sched_yield();
+	ck_assert_int_eq(tomb_off(&h), EALREADY);
+	seen = p.written;
+	pthread_join(killer, NULL);
+	ck_assert_int_eq(seen, 7);
+	ck_assert_int_eq(tomb_wait(p.t), 0);
+	ck_assert_int_eq(tomb_free(p.t), 0);
 }
 END_TEST
 
@@ -254,7 +307,7 @@ END_TEST
  * thread; the wait returns only after they finished. */
 START_TEST(test_last_return_runs_callbacks_before_dead)
 {
-	for (int i = 0; i < 500; i++) {
+	for (int i = 0; i < test_rounds(500); i++) {
 		tomb_t *t = tomb_new();
 		tomb_hook_t h = TOMB_HOOK_INIT;
 		struct seen s = {.reason = -1};
@@ -369,6 +422,7 @@ Suite *make_hook_suite(void)
 	tcase_add_test(tc, test_callbacks_run_in_order);
 	tcase_add_test(tc, test_off_from_inside);
 	tcase_add_test(tc, test_off_races_kill);
+	tcase_add_test(tc, test_off_after_callback_sees_its_writes);
 	tcase_add_test(tc, test_callback_kills_another_tomb);
 	tcase_add_test(tc, test_last_return_runs_callbacks_before_dead);
 	tcase_add_test(tc, test_wait_inside_callback);

@@ -2,6 +2,8 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 START_TEST(test_kill_makes_dying_at_once)
@@ -165,6 +167,39 @@ START_TEST(test_replaced_message_stays_valid)
 }
 END_TEST
 
+static void *killf_from_thread(void *arg)
+{
+	tomb_killf(arg, EPIPE, "peer %d went away", 7);
+	return NULL;
+}
+
+/* A message that replaces the provisional one, formatted on another thread,
+ * is read whole by a thread that sees it through tomb_errmsg, with nothing
+ * else ordering the two (the join comes after the read).  The bytes are
+ * copied here, not by strcmp, so that Helgrind and DRD check this read. */
+START_TEST(test_new_message_read_from_other_thread)
+{
+	tomb_t *t = tomb_new();
+	const char *provisional, *m;
+	char copy[32];
+	pthread_t th;
+	size_t i;
+
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	provisional = tomb_errmsg(t);
+	ck_assert_int_eq(pthread_create(&th, NULL, killf_from_thread, t), 0);
+	while ((m = tomb_errmsg(t)) == provisional)
+		sched_yield();
+	for (i = 0; i < sizeof(copy) - 1 && m[i] != '\0'; i++)
+		copy[i] = m[i];
+	copy[i] = '\0';
+	pthread_join(th, NULL);
+	ck_assert_str_eq(copy, "peer 7 went away");
+	ck_assert_int_eq(tomb_err(t), EPIPE);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 /* Rule 3: a tomb killed before any worker started is dead at once. */
 START_TEST(test_killed_without_workers_is_dead)
 {
@@ -196,6 +231,7 @@ Suite *make_kill_suite(void)
 	tcase_add_test(tc, test_killf_null_format);
 	tcase_add_test(tc, test_default_messages);
 	tcase_add_test(tc, test_replaced_message_stays_valid);
+	tcase_add_test(tc, test_new_message_read_from_other_thread);
 	tcase_add_test(tc, test_killed_without_workers_is_dead);
 	suite_add_tcase(s, tc);
 	return s;

@@ -27,7 +27,7 @@ START_TEST(test_errgroup_fast_workers)
 {
 	int zero = 0;
 
-	for (int round = 0; round < 2000; round++) {
+	for (int round = 0; round < test_rounds(2000); round++) {
 		tomb_t *t = new_with(TOMB_LIFETIME_ERRGROUP);
 
 		for (int i = 0; i < 3; i++)

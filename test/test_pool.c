@@ -134,6 +134,47 @@ START_TEST(test_pool_reuses_a_thread)
 }
 END_TEST
 
+/* What tomb_go's caller wrote before the call, read by the worker on a
+ * parked thread: nothing but the hand-off (the thread's futex word in
+ * lib/pool.c) orders the two, so ThreadSanitizer checks its atomics here,
+ * and Helgrind and DRD its annotations (lib/annotate.h). */
+struct handed {
+	int before_go; /* written by the test just before each tomb_go */
+	int seen;      /* what the worker read */
+};
+
+static int read_handed(tomb_t *t, void *arg)
+{
+	struct handed *h = arg;
+
+	(void)t;
+	h->seen = h->before_go;
+	return 0;
+}
+
+START_TEST(test_pool_handoff_happens_before)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct tomb_pool_stats st;
+	struct handed h = {0};
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 1; i <= 3; i++) {
+		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+
+		h.before_go = i;
+		ck_assert_int_eq(tomb_go(t, read_handed, &h), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(h.seen, i);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+	/* The last two went to the thread the first one made, parked. */
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_eq(st.started, 1);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
 /* A named worker's thread carries its name while it runs, and the pool's
  * name again afterwards. */
 START_TEST(test_pool_worker_names)
@@ -403,6 +444,7 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_bad_input);
 	tcase_add_test(tc, test_pool_busy_while_used);
 	tcase_add_test(tc, test_pool_reuses_a_thread);
+	tcase_add_test(tc, test_pool_handoff_happens_before);
 	tcase_add_test(tc, test_pool_worker_names);
 	tcase_add_test(tc, test_pool_kill_blocked_workers);
 	tcase_add_test(tc, test_pool_max_idle);

@@ -52,7 +52,7 @@ static void *reader(void *arg)
 
 START_TEST(test_race_kill_reasons)
 {
-	for (int round = 0; round < ROUNDS; round++) {
+	for (int round = 0; round < test_rounds(ROUNDS); round++) {
 		struct kill_race r = {.t = tomb_new()};
 		pthread_t th[KILLERS + 1];
 		int reason;
@@ -131,7 +131,7 @@ static void *go_killer(void *arg)
 
 START_TEST(test_race_go_kill_wait)
 {
-	for (int round = 0; round < ROUNDS / 4; round++) {
+	for (int round = 0; round < test_rounds(ROUNDS / 4); round++) {
 		struct go_race r = {.t = tomb_new()};
 		pthread_t sp, kl;
 		int reason;
@@ -174,7 +174,7 @@ START_TEST(test_race_last_return_and_waiters)
 {
 	enum { WORKERS = 6, WAITERS = 3 };
 
-	for (int round = 0; round < ROUNDS / 4; round++) {
+	for (int round = 0; round < test_rounds(ROUNDS / 4); round++) {
 		tomb_t *t = tomb_new();
 		sem_t release;
 		pthread_t th[WAITERS];
@@ -204,7 +204,7 @@ END_TEST
  * uncounted, then 0, and the worker's thread joined by the free. */
 START_TEST(test_race_free_and_last_return)
 {
-	for (int round = 0; round < ROUNDS; round++) {
+	for (int round = 0; round < test_rounds(ROUNDS); round++) {
 		tomb_t *t = tomb_new();
 		int zero = 0, err;
 

@@ -2,7 +2,9 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
 
 struct sleeper {
@@ -41,7 +43,7 @@ END_TEST
  * one hangs, and the test's timeout fails it). */
 START_TEST(test_kill_races_sleep)
 {
-	for (int i = 0; i < 2000; i++) {
+	for (int i = 0; i < test_rounds(2000); i++) {
 		tomb_t *t = tomb_new();
 		struct sleeper s = {.rc = -1};
 
@@ -53,6 +55,81 @@ START_TEST(test_kill_races_sleep)
 		ck_assert_int_eq(tomb_free(t), 0);
 		sem_destroy(&s.started);
 	}
+}
+END_TEST
+
+/* What the killer wrote before tomb_kill, read by workers that learn of the
+ * kill with no lock of their own: one sleeping, one polling tomb_dying, one
+ * polling the dying descriptor (and then, as tomb_dying_fd(3) advises,
+ * tomb_dying, which tells Helgrind and DRD what the descriptor ordered). */
+struct note {
+	int before_kill;  /* written by the test thread just before the kill */
+	int seen[3];      /* what each worker read after it saw dying */
+	sem_t started;
+};
+
+static int read_note_after_sleep(tomb_t *t, void *arg)
+{
+	struct note *n = arg;
+
+	sem_post(&n->started);
+	if (tomb_sleep(t, NULL) != ECANCELED)
+		return EPROTO;
+	n->seen[0] = n->before_kill;
+	return 0;
+}
+
+static int read_note_after_poll(tomb_t *t, void *arg)
+{
+	struct note *n = arg;
+
+	sem_post(&n->started);
+	while (!tomb_dying(t))
+		sched_yield();
+	n->seen[1] = n->before_kill;
+	return 0;
+}
+
+static int read_note_after_fd(tomb_t *t, void *arg)
+{
+	struct note *n = arg;
+	struct pollfd p = {.fd = tomb_dying_fd(t), .events = POLLIN};
+
+	sem_post(&n->started);
+	if (p.fd < 0)
+		return errno;
+	while (poll(&p, 1, -1) != 1)
+		continue; /* EINTR */
+	if (!tomb_dying(t))
+		return EPROTO;
+	n->seen[2] = n->before_kill;
+	return 0;
+}
+
+/* A kill happens before whatever its tomb_dying or tomb_sleep wake-up lets
+ * run: memory the killer wrote first is seen, no race.  Nothing but the
+ * tomb's state orders the write and the reads (the semaphore goes the
+ * other way), so ThreadSanitizer checks the library's atomics here, and
+ * Helgrind and DRD its annotations (lib/annotate.h). */
+START_TEST(test_kill_happens_before_wakeup)
+{
+	tomb_t *t = tomb_new();
+	struct note n = {.before_kill = 0, .seen = {-1, -1, -1}};
+
+	sem_init(&n.started, 0, 0);
+	ck_assert_int_eq(tomb_go(t, read_note_after_sleep, &n), 0);
+	ck_assert_int_eq(tomb_go(t, read_note_after_poll, &n), 0);
+	ck_assert_int_eq(tomb_go(t, read_note_after_fd, &n), 0);
+	for (int i = 0; i < 3; i++)
+		sem_wait(&n.started);
+	n.before_kill = 42;
+	ck_assert_int_eq(tomb_kill(t, EINTR), 0);
+	ck_assert_int_eq(tomb_wait(t), EINTR);
+	ck_assert_int_eq(n.seen[0], 42);
+	ck_assert_int_eq(n.seen[1], 42);
+	ck_assert_int_eq(n.seen[2], 42);
+	ck_assert_int_eq(tomb_free(t), 0);
+	sem_destroy(&n.started);
 }
 END_TEST
 
@@ -153,6 +230,7 @@ Suite *make_sleep_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_kill_wakes_sleep);
 	tcase_add_test(tc, test_kill_races_sleep);
+	tcase_add_test(tc, test_kill_happens_before_wakeup);
 	tcase_add_test(tc, test_sleep_when_already_dying);
 	tcase_add_test(tc, test_sleep_until_deadline);
 	tcase_add_test(tc, test_sleep_bad_deadline);

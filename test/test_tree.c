@@ -258,7 +258,7 @@ static void *make_children(void *arg)
 
 START_TEST(test_race_kill_and_children)
 {
-	for (int round = 0; round < 300; round++) {
+	for (int round = 0; round < test_rounds(300); round++) {
 		struct churn ch = {.root = tomb_new(), .made = 0};
 		pthread_t th;
 
