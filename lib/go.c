@@ -140,7 +140,7 @@ static void *worker_main(void *p)
 	 * thread.  After that (or at once) t may be dead and freed: do not
 	 * touch it again. */
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 
 	if (has_prev)
 		pthread_join(prev, NULL);
@@ -164,7 +164,7 @@ int tomb__worker_run(struct worker *w, const char *home,
 	free(w);
 	/* As in worker_main: past this, t may be freed. */
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 	return parked;
 }
 
@@ -275,7 +275,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	tomb__unlock(t);
 	free(w);
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 	return err;
 }
 

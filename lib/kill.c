@@ -49,8 +49,6 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 
 void tomb__wake_dying_locked(tomb_t *t)
 {
-	if (atomic_load(&t->sleepers) > 0)
-		tomb_futex_wake_all(&t->state);
 	tomb__cond_wake_registered_locked(t);
 	tomb__wake_slot_waiters_locked(t);
 	if (t->dying_fd >= 0)
@@ -70,8 +68,13 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 		TOMB_ANN_RELEASE(&t->state); /* for tomb_dying's readers */
 		atomic_fetch_or(&t->state, TOMB_S_DYING);
 		tomb__wake_dying_locked(t);
-		if (t->hooks_head != NULL) {
-			t->firing++; /* holds off DEAD until the callbacks ran */
+		/* The sleepers on `state` are woken by tomb__after_kill, once mu
+		 * is released, so that they do not wake only to queue on mu
+		 * behind the killer.  `sleepers` is read after DYING is set (see
+		 * there); `firing` holds off DEAD, and tomb_free, until the wake
+		 * and the callbacks are done. */
+		if (t->hooks_head != NULL || atomic_load(&t->sleepers) > 0) {
+			t->firing++;
 			fire = true;
 		}
 		tomb__settle_locked(t);
@@ -124,7 +127,7 @@ void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)
 	fire = tomb__kill_locked(t, reason, owned, smsg);
 	tomb__unlock(t);
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 }
 
 /* Whether (t, reason) may be given to a kill: 0 or EINVAL. */

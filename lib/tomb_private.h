@@ -56,7 +56,8 @@ struct tomb {
 	 * increments it before the futex's own compare of `state` (in the
 	 * kernel), and a kill sets DYING before it reads this count (both
 	 * sequentially consistent), so either the sleeper sees DYING or the
-	 * kill sees the sleeper and wakes it (model/tomb.pml checks this).  A
+	 * kill sees the sleeper and wakes it, in tomb__after_kill (model/tomb.pml
+	 * checks this).  A
 	 * condition waiter stays counted until it has read `state` for the
 	 * last time, so that tomb_free (EBUSY while > 0) cannot free t under
 	 * it. */
@@ -165,8 +166,9 @@ struct tomb {
 	 * is in state HOOK_ARMED.  Emptied by the kill, one hook at a time. */
 	struct hook *hooks_head, *hooks_tail;
 
-	/* Threads running t's callbacks right now (the killer, or a registering
-	 * thread when t was already dying).  DEAD requires firing == 0. */
+	/* Threads finishing a kill of t right now (waking its sleepers or
+	 * running its callbacks: the killer, or a registering thread when t
+	 * was already dying).  DEAD requires firing == 0. */
 	uint32_t firing;
 
 	/* Threads in tomb_off waiting for a running callback to return. */
@@ -200,20 +202,24 @@ extern _Thread_local const tomb_t *tomb__firing;
  * takes, setting *owned to NULL) if owned and *owned are not NULL, else smsg
  * (a string that outlives t) if not NULL, else the reason's default.  Call with t->mu
  * held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING must only come
- * while t is dying.  Returns true when callbacks are armed: the caller must
- * then call tomb__fire_hooks(t) once it has released mu (firing was counted).
+ * while t is dying.  Returns true when this call made t dying and callbacks
+ * are armed or threads sleep on `state`: the caller must then call
+ * tomb__after_kill(t) once it has released mu (firing was counted).
  */
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg);
 
 /* tomb__kill_locked with the locking and the callbacks around it. */
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
 
-/* Runs t's armed callbacks, then uncounts this thread from `firing`.  Call
- * without mu, after tomb__kill_locked returned true.  t may be dead and freed
- * when it returns. */
-void tomb__fire_hooks(tomb_t *t);
+/* The rest of a kill, without mu, after tomb__kill_locked returned true:
+ * wakes the threads asleep on `state` (tomb_sleep, tomb_wait_dying and,
+ * through futex_waitv, tomb_cond_wait), runs t's armed callbacks, then
+ * uncounts this thread from `firing`.  t may be dead and freed when it
+ * returns. */
+void tomb__after_kill(tomb_t *t);
 
-/* With t->mu held: wakes what a kill wakes (sleepers, condition waiters,
+/* With t->mu held: wakes what a kill wakes but the sleepers on `state`
+ * (condition waiters registered on condq, tomb_go calls waiting for a slot,
  * the dying descriptor). */
 void tomb__wake_dying_locked(tomb_t *t);
 

@@ -84,7 +84,7 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 			 * owner waits and nothing runs. */
 			if (tomb__kill_locked(t, 0, NULL, NULL)) {
 				tomb__unlock(t);
-				tomb__fire_hooks(t);
+				tomb__after_kill(t);
 				tomb__lock(t);
 			}
 			continue;
