@@ -205,8 +205,7 @@ TOMB_EXPORT const char *tomb_name(const tomb_t *t)
 
 TOMB_EXPORT int tomb_free(tomb_t *t)
 {
-	pthread_t zombie;
-	bool has_zombie;
+	struct zombies z;
 
 	if (t == NULL)
 		return EINVAL;
@@ -218,13 +217,10 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		return EBUSY;
 	}
 	/* Nobody else may use t from here on: that is the caller's promise. */
-	has_zombie = t->has_zombie;
-	zombie = t->zombie;
-	t->has_zombie = false;
+	tomb__take_zombies_locked(t, &z);
 	tomb__unlock(t);
 
-	if (has_zombie)
-		pthread_join(zombie, NULL); /* it has returned; it is exiting */
+	tomb__join_zombies(&z);
 	if (t->parent != NULL)
 		disown(t);
 	if (t->pool != NULL)

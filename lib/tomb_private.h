@@ -150,13 +150,25 @@ struct tomb {
 	 * the failed one was counted (and so was not seen to be the last). */
 	uint64_t ended;
 
-	/* The reap chain.  A returning worker swaps its own handle into `zombie`
-	 * and, after unlocking, joins the worker that was there before it; so
-	 * joining the zombie joins every worker that ended before it.  After
-	 * DEAD, one waiter (or tomb_free) takes the zombie, sets `joining`, joins
-	 * it without mu, then clears `joining` and broadcasts dead_cv. */
+	/* The threads of workers that have returned, for a waiter to join.
+	 *
+	 * The reap chain, while t is alive: a returning worker swaps its own
+	 * handle into `zombie` and, after unlocking, joins the worker that was
+	 * there before it; so joining the zombie joins every worker that ended
+	 * before it, and a long-lived tomb keeps at most one thread unjoined.
+	 *
+	 * The list, once t is dying: a returning worker puts its record on
+	 * `zombies` (linked through its `next`) and exits without joining
+	 * anyone, so that the workers a kill ends exit side by side, not each
+	 * after its predecessor.  Its length is bounded by the workers that
+	 * return while t is dying.
+	 *
+	 * After DEAD, one waiter (or tomb_free) takes both (tomb__take_zombies),
+	 * sets `joining`, joins them without mu, then clears `joining` and
+	 * broadcasts dead_cv. */
 	pthread_t zombie;
 	bool has_zombie;
+	struct worker *zombies;
 	bool joining;
 
 	/* Threads inside tomb_wait/tomb_timedwait; tomb_free is EBUSY while > 0. */
@@ -278,6 +290,20 @@ void tomb__pool_unuse(tomb_pool_t *p);
 /* Hands w to a parked thread of p, or to a new one: 0, or pthread_create's
  * error (EAGAIN) or ENOMEM, and then w was not touched. */
 int tomb__pool_start(tomb_pool_t *p, struct worker *w);
+
+/* The threads a waiter takes from t to join (see `zombie`). */
+struct zombies {
+	pthread_t chain;
+	bool has_chain;
+	struct worker *list;
+};
+
+/* With t->mu held: whether t has threads to join, and takes them all. */
+bool tomb__has_zombies_locked(const tomb_t *t);
+void tomb__take_zombies_locked(tomb_t *t, struct zombies *z);
+
+/* Without any lock: joins the threads taken, and frees their records. */
+void tomb__join_zombies(struct zombies *z);
 
 /* Locks and unlocks mu; a failure there can only be a bug, so it aborts. */
 void tomb__lock(tomb_t *t);

@@ -8,18 +8,19 @@
 #include <errno.h>
 #include <stdlib.h>
 
-/* With t->mu held and t DEAD: joins the reap chain's last thread, and with
- * it every thread t ever started (or waits while another waiter does). */
+/* With t->mu held and t DEAD: joins the reap chain's last thread and the
+ * threads on the zombie list, and with them every thread t ever started (or
+ * waits while another waiter does). */
 static void join_zombie_locked(tomb_t *t)
 {
-	while (t->has_zombie || t->joining) {
-		if (t->has_zombie) {
-			pthread_t z = t->zombie;
+	while (tomb__has_zombies_locked(t) || t->joining) {
+		if (tomb__has_zombies_locked(t)) {
+			struct zombies z;
 
-			t->has_zombie = false;
+			tomb__take_zombies_locked(t, &z);
 			t->joining = true;
 			tomb__unlock(t);
-			pthread_join(z, NULL); /* it has returned; it is exiting */
+			tomb__join_zombies(&z);
 			tomb__lock(t);
 			t->joining = false;
 			pthread_cond_broadcast(&t->dead_cv);
