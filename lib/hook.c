@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -101,15 +100,10 @@ static void run_locked_out(tomb_t *t, struct hook *h)
 	tomb__firing = saved_firing;
 }
 
-void tomb__after_kill(tomb_t *t)
+void tomb__fire_hooks_locked(tomb_t *t)
 {
 	struct hook *h;
 
-	/* t is held by our count in `firing`.  A sleeper counted after the
-	 * kill saw DYING and does not block: waking it is harmless. */
-	if (atomic_load(&t->sleepers) > 0)
-		tomb_futex_wake_all(&t->state);
-	tomb__lock(t);
 	while ((h = t->hooks_head) != NULL) {
 		unlink_locked(t, h);
 		set_state(h, HOOK_RUNNING);
@@ -117,7 +111,6 @@ void tomb__after_kill(tomb_t *t)
 	}
 	t->firing--;
 	tomb__settle_locked(t);
-	tomb__unlock(t);
 }
 
 TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,

@@ -71,10 +71,14 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 		/* The sleepers on `state` are woken by tomb__after_kill, once mu
 		 * is released, so that they do not wake only to queue on mu
 		 * behind the killer.  `sleepers` is read after DYING is set (see
-		 * there); `firing` holds off DEAD, and tomb_free, until the wake
-		 * and the callbacks are done. */
-		if (t->hooks_head != NULL || atomic_load(&t->sleepers) > 0) {
-			t->firing++;
+		 * there). */
+		if (atomic_load(&t->sleepers) > 0) {
+			t->waking = true;
+			fire = true;
+		}
+		if (t->hooks_head != NULL) {
+			t->firing++; /* holds off DEAD until the callbacks ran */
+			t->kill_fires = true;
 			fire = true;
 		}
 		tomb__settle_locked(t);
@@ -117,6 +121,25 @@ void tomb__settle_locked(tomb_t *t)
 		if (t->parent != NULL)
 			child_died(t->parent);
 	}
+}
+
+void tomb__after_kill(tomb_t *t)
+{
+	/* Only this thread, the killer, sets `waking` and `kill_fires`, and a
+	 * tomb starts dying once: it reads its own writes without mu.  While
+	 * `waking` holds, tomb_free waits, so t is still there. */
+	if (t->waking && atomic_load(&t->sleepers) > 0)
+		tomb_futex_wake_all(&t->state);
+	tomb__lock(t);
+	if (t->waking) {
+		t->waking = false;
+		pthread_cond_broadcast(&t->dead_cv); /* for tomb_free */
+	}
+	if (t->kill_fires) {
+		t->kill_fires = false;
+		tomb__fire_hooks_locked(t);
+	}
+	tomb__unlock(t);
 }
 
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)

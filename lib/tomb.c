@@ -210,6 +210,10 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	if (t == NULL)
 		return EINVAL;
 	tomb__lock(t);
+	/* The kill that made t dying may still have to wake its sleepers,
+	 * which is a system call away: wait for that, not EBUSY. */
+	while (t->waking)
+		pthread_cond_wait(&t->dead_cv, &t->mu);
 	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
 	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0 ||
 	    t->helpers > 0 || t->children_head != NULL) {

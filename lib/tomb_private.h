@@ -76,7 +76,8 @@ struct tomb {
 	pthread_mutex_t mu;
 
 	/* Broadcast when DEAD is set, when a waiter has finished joining
-	 * `zombie`, and when a callback that tomb_off waits for has returned.
+	 * `zombie`, when a callback that tomb_off waits for has returned, and
+	 * when a kill has woken its sleepers (`waking`, for tomb_free).
 	 * Uses CLOCK_MONOTONIC for timed waits. */
 	pthread_cond_t dead_cv;
 
@@ -178,10 +179,17 @@ struct tomb {
 	 * is in state HOOK_ARMED.  Emptied by the kill, one hook at a time. */
 	struct hook *hooks_head, *hooks_tail;
 
-	/* Threads finishing a kill of t right now (waking its sleepers or
-	 * running its callbacks: the killer, or a registering thread when t
-	 * was already dying).  DEAD requires firing == 0. */
+	/* Threads running t's callbacks right now (the killer, or a registering
+	 * thread when t was already dying).  DEAD requires firing == 0. */
 	uint32_t firing;
+
+	/* Set by the kill that made t dying, under mu, and cleared by the same
+	 * thread in tomb__after_kill: `waking` while it has still to wake the
+	 * sleepers on `state` (outside mu; tomb_free waits for it, but DEAD
+	 * does not: the killer runs no code of the caller's), `kill_fires`
+	 * while it has still to run the armed callbacks (counted in firing). */
+	bool waking;
+	bool kill_fires;
 
 	/* Threads in tomb_off waiting for a running callback to return. */
 	uint32_t off_waiters;
@@ -225,10 +233,13 @@ void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
 
 /* The rest of a kill, without mu, after tomb__kill_locked returned true:
  * wakes the threads asleep on `state` (tomb_sleep, tomb_wait_dying and,
- * through futex_waitv, tomb_cond_wait), runs t's armed callbacks, then
- * uncounts this thread from `firing`.  t may be dead and freed when it
- * returns. */
+ * through futex_waitv, tomb_cond_wait), then runs t's armed callbacks.  t
+ * may be dead and freed when it returns. */
 void tomb__after_kill(tomb_t *t);
+
+/* With mu held, for tomb__after_kill: runs the armed callbacks (each
+ * without mu), then uncounts this thread from `firing` and settles. */
+void tomb__fire_hooks_locked(tomb_t *t);
 
 /* With t->mu held: wakes what a kill wakes but the sleepers on `state`
  * (condition waiters registered on condq, tomb_go calls waiting for a slot,
