@@ -323,4 +323,9 @@ void tomb__unlock(tomb_t *t);
 /* 0 if abstime is NULL or a valid timespec, else EINVAL. */
 int tomb__check_deadline(const struct timespec *abstime);
 
+/* CLOCK_MONOTONIC now, in nanoseconds; and the end of a spin of ns from
+ * now, or abstime (valid, or NULL: none) if that comes first. */
+int64_t tomb__now_ns(void);
+int64_t tomb__spin_end_ns(int64_t ns, const struct timespec *abstime);
+
 #endif
