@@ -6,6 +6,7 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
 /* With t->mu held and t DEAD: joins the reap chain's last thread and the
@@ -62,10 +63,27 @@ static void reap_children_locked(tomb_t *t)
 	}
 }
 
+/* How long a waiter on a tomb with a pool watches for DEAD before it
+ * sleeps. */
+#define WAIT_SPIN_NS 20000
+
+/* A tomb on a pool is made for short workers, started often: before its
+ * waiter sleeps, it watches `state` (yielding) for a moment, so that the
+ * DEAD of a worker about to return needs no wake-up, which would cost more
+ * than such a worker.  t is not freed meanwhile (waiters > 0). */
+static void await_dead_briefly(tomb_t *t, const struct timespec *abstime)
+{
+	int64_t end = tomb__spin_end_ns(WAIT_SPIN_NS, abstime);
+
+	while (!(atomic_load_explicit(&t->state, memory_order_relaxed) &
+	         TOMB_S_DEAD) && tomb__now_ns() < end)
+		sched_yield();
+}
+
 TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
                                int *reason)
 {
-	bool timed_out = false;
+	bool timed_out = false, spun = false;
 	int err;
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
@@ -99,6 +117,13 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 		if (timed_out) {
 			err = ETIMEDOUT;
 			break;
+		}
+		if (t->pool != NULL && !spun) {
+			spun = true;
+			tomb__unlock(t);
+			await_dead_briefly(t, abstime);
+			tomb__lock(t);
+			continue;
 		}
 		if (abstime == NULL)
 			pthread_cond_wait(&t->dead_cv, &t->mu);
