@@ -18,6 +18,24 @@ int tomb__check_deadline(const struct timespec *abstime)
 	return 0;
 }
 
+int64_t tomb__now_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (int64_t)now.tv_sec * NSEC_PER_SEC + now.tv_nsec;
+}
+
+int64_t tomb__spin_end_ns(int64_t ns, const struct timespec *abstime)
+{
+	int64_t end = tomb__now_ns() + ns;
+
+	if (abstime != NULL && abstime->tv_sec < INT64_MAX / NSEC_PER_SEC - 1 &&
+	    (int64_t)abstime->tv_sec * NSEC_PER_SEC + abstime->tv_nsec < end)
+		end = (int64_t)abstime->tv_sec * NSEC_PER_SEC + abstime->tv_nsec;
+	return end;
+}
+
 TOMB_EXPORT struct timespec tomb_deadline_ms(long long ms)
 {
 	struct timespec now;

@@ -11,12 +11,15 @@
 #include <unistd.h>
 
 /* A running worker: allocated by tomb_go, linked in t's list under mu, and
- * unlinked and freed by the worker once its function has returned. */
+ * unlinked by the worker once its function has returned; then freed by it,
+ * or, if t was dying, put on t->zombies and freed by whoever joins it. */
 struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
 	void *arg;
-	struct worker *prev, *next; /* t's running workers, under t->mu */
+	struct worker *prev, *next; /* t's running workers, or its zombies
+	                             * (next only), under t->mu */
+	pthread_t self;             /* on t->zombies: the thread to join */
 	_Atomic pid_t tid;          /* set by the thread when it starts */
 	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
 	char name[16];              /* what the thread is called; "" if none */
@@ -124,23 +127,31 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 	tomb_t *t = w->t;
 	pthread_t prev;
-	bool has_prev, fire;
+	bool has_prev = false, fire;
 	int rc = run_fn(w);
 
 	tomb__lock(t);
-	/* Join the chain: whoever joins this thread joins its predecessor. */
-	has_prev = t->has_zombie;
-	prev = t->zombie;
-	t->zombie = pthread_self();
-	t->has_zombie = true;
 	fire = worker_ended_locked(t, w, rc);
+	if (tomb_dying(t)) {
+		/* The list: the waiter joins this thread (see t->zombie). */
+		w->self = pthread_self();
+		w->next = t->zombies;
+		t->zombies = w;
+		w = NULL;
+	} else {
+		/* The chain: whoever joins this thread joins its predecessor. */
+		has_prev = t->has_zombie;
+		prev = t->zombie;
+		t->zombie = pthread_self();
+		t->has_zombie = true;
+	}
 	tomb__unlock(t);
 	free(w);
-	/* The kill this return made runs the callbacks here, in the killing
-	 * thread.  After that (or at once) t may be dead and freed: do not
-	 * touch it again. */
+	/* The kill this return made wakes the sleepers and runs the callbacks
+	 * here, in the killing thread.  After that (or at once) t may be dead
+	 * and freed: do not touch it again. */
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 
 	if (has_prev)
 		pthread_join(prev, NULL);
@@ -164,8 +175,38 @@ int tomb__worker_run(struct worker *w, const char *home,
 	free(w);
 	/* As in worker_main: past this, t may be freed. */
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 	return parked;
+}
+
+bool tomb__has_zombies_locked(const tomb_t *t)
+{
+	return t->has_zombie || t->zombies != NULL;
+}
+
+void tomb__take_zombies_locked(tomb_t *t, struct zombies *z)
+{
+	z->chain = t->zombie;
+	z->has_chain = t->has_zombie;
+	z->list = t->zombies;
+	t->has_zombie = false;
+	t->zombies = NULL;
+}
+
+void tomb__join_zombies(struct zombies *z)
+{
+	struct worker *w, *next;
+
+	/* Each has returned and is exiting, or joining its predecessor. */
+	if (z->has_chain)
+		pthread_join(z->chain, NULL);
+	for (w = z->list; w != NULL; w = next) {
+		next = w->next;
+		pthread_join(w->self, NULL);
+		free(w);
+	}
+	z->has_chain = false;
+	z->list = NULL;
 }
 
 /* With mu held: waits for a slot under the limit.  0 when the worker may
@@ -275,7 +316,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	tomb__unlock(t);
 	free(w);
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 	return err;
 }
 

@@ -100,11 +100,10 @@ static void run_locked_out(tomb_t *t, struct hook *h)
 	tomb__firing = saved_firing;
 }
 
-void tomb__fire_hooks(tomb_t *t)
+void tomb__fire_hooks_locked(tomb_t *t)
 {
 	struct hook *h;
 
-	tomb__lock(t);
 	while ((h = t->hooks_head) != NULL) {
 		unlink_locked(t, h);
 		set_state(h, HOOK_RUNNING);
@@ -112,7 +111,6 @@ void tomb__fire_hooks(tomb_t *t)
 	}
 	t->firing--;
 	tomb__settle_locked(t);
-	tomb__unlock(t);
 }
 
 TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,

@@ -49,8 +49,6 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 
 void tomb__wake_dying_locked(tomb_t *t)
 {
-	if (atomic_load(&t->sleepers) > 0)
-		tomb_futex_wake_all(&t->state);
 	tomb__cond_wake_registered_locked(t);
 	tomb__wake_slot_waiters_locked(t);
 	if (t->dying_fd >= 0)
@@ -70,8 +68,17 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 		TOMB_ANN_RELEASE(&t->state); /* for tomb_dying's readers */
 		atomic_fetch_or(&t->state, TOMB_S_DYING);
 		tomb__wake_dying_locked(t);
+		/* The sleepers on `state` are woken by tomb__after_kill, once mu
+		 * is released, so that they do not wake only to queue on mu
+		 * behind the killer.  `sleepers` is read after DYING is set (see
+		 * there). */
+		if (atomic_load(&t->sleepers) > 0) {
+			t->waking = true;
+			fire = true;
+		}
 		if (t->hooks_head != NULL) {
 			t->firing++; /* holds off DEAD until the callbacks ran */
+			t->kill_fires = true;
 			fire = true;
 		}
 		tomb__settle_locked(t);
@@ -116,6 +123,25 @@ void tomb__settle_locked(tomb_t *t)
 	}
 }
 
+void tomb__after_kill(tomb_t *t)
+{
+	/* Only this thread, the killer, sets `waking` and `kill_fires`, and a
+	 * tomb starts dying once: it reads its own writes without mu.  While
+	 * `waking` holds, tomb_free waits, so t is still there. */
+	if (t->waking && atomic_load(&t->sleepers) > 0)
+		tomb_futex_wake_all(&t->state);
+	tomb__lock(t);
+	if (t->waking) {
+		t->waking = false;
+		pthread_cond_broadcast(&t->dead_cv); /* for tomb_free */
+	}
+	if (t->kill_fires) {
+		t->kill_fires = false;
+		tomb__fire_hooks_locked(t);
+	}
+	tomb__unlock(t);
+}
+
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)
 {
 	bool fire;
@@ -124,7 +150,7 @@ void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)
 	fire = tomb__kill_locked(t, reason, owned, smsg);
 	tomb__unlock(t);
 	if (fire)
-		tomb__fire_hooks(t);
+		tomb__after_kill(t);
 }
 
 /* Whether (t, reason) may be given to a kill: 0 or EINVAL. */

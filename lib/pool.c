@@ -7,6 +7,8 @@
  * waits for another worker to return (pool threads are as many as the
  * workers running at once, as with a thread of their own), and a thread
  * that finished its worker parks again, or exits when max_idle are parked.
+ * One parked thread at a time spins (yielding) for a moment before it
+ * sleeps, so that the next tomb_go finds it awake (see `spinner`).
  *
  * The tomb's side of a worker's return (tomb__worker_run) ends with the
  * unlock of the tomb's mutex that made it DEAD, or earlier: after that the
@@ -21,20 +23,31 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-/* A thread's `word`: what its owner tells it. */
-#define POOL_PARKED 0u /* nothing to do: wait on the word */
-#define POOL_RUN 1u    /* `job` holds a worker to run */
-#define POOL_EXIT 2u   /* the pool is being freed */
+/* A thread's `word`: what its owner tells it.  A parked thread first
+ * watches the word for a while (POOL_PARKED), then sleeps on it
+ * (POOL_SLEEPING): whoever changes the word wakes it only in that state. */
+#define POOL_PARKED 0u   /* nothing to do: watching the word */
+#define POOL_RUN 1u      /* `job` holds a worker to run */
+#define POOL_EXIT 2u     /* the pool is being freed */
+#define POOL_SLEEPING 3u /* nothing to do: asleep on the word */
+
+/* How long the spinner (see tomb_pool's `spinner`) watches its word
+ * before it sleeps. */
+#define POOL_SPIN_NS 50000
 
 struct pool_thread {
 	tomb_pool_t *p;
 	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself */
 	struct worker *job;        /* written before word becomes POOL_RUN */
 	struct pool_thread *next;  /* the idle stack, under p->mu */
+	bool spins;                /* made the spinner when it last parked;
+	                            * its own, written under p->mu */
 };
 
 struct tomb_pool {
@@ -42,7 +55,8 @@ struct tomb_pool {
 	pthread_mutex_t mu;
 
 	/* Parked threads, the most recently parked first (its stack and
-	 * caches are the warmest), and how many. */
+	 * caches are the warmest), but for the spinner, which stays on top
+	 * while it spins; and how many. */
 	struct pool_thread *idle;
 	size_t nidle;
 
@@ -53,6 +67,19 @@ struct tomb_pool {
 
 	/* Threads started, ever (tomb_pool_stats). */
 	size_t started;
+
+	/* The spinner: a parked thread that watches its word for a while
+	 * (POOL_SPIN_NS) before it sleeps on it, so that a job handed to it
+	 * soon after needs no wake-up (a futex wake and the sleeper's return
+	 * to a CPU cost several microseconds, more than a short worker).  If
+	 * not NULL it is the top of `idle`, where tomb_go looks first: threads
+	 * that park while it spins go below it and sleep at once.  One at a
+	 * time, so that a burst of returns does not fill the CPUs with
+	 * spinning; and only while `spin_useful`: cleared when a spin ended
+	 * with no job, set when a job had to wake a sleeper (as after a kill
+	 * ends many workers and nothing follows, then a new burst starts). */
+	struct pool_thread *spinner;
+	bool spin_useful;
 
 	/* Tombs made with this pool and not yet freed; while > 0 the pool
 	 * may not be freed, and so `closing` is false. */
@@ -102,13 +129,79 @@ int tomb__pool_park(struct pool_thread *self)
 	if (!should_exit_locked(p)) {
 		atomic_store_explicit(&self->word, POOL_PARKED,
 		                      memory_order_relaxed);
-		self->next = p->idle;
-		p->idle = self;
+		self->spins = p->spinner == NULL && p->spin_useful;
+		if (p->spinner != NULL) {
+			/* Below the spinner, which stays on top. */
+			self->next = p->spinner->next;
+			p->spinner->next = self;
+		} else {
+			self->next = p->idle;
+			p->idle = self;
+		}
+		if (self->spins)
+			p->spinner = self;
 		p->nidle++;
 		parked = POOL_PARKED_NOW;
 	}
 	pool_unlock(p);
 	return parked;
+}
+
+/* A parked thread: the spinner watches its word for up to POOL_SPIN_NS;
+ * then, or at once for the others, it sleeps on it until it changes. */
+static void await_job(struct pool_thread *self)
+{
+	tomb_pool_t *p = self->p;
+	uint32_t w = POOL_PARKED;
+
+	if (self->spins) {
+		int64_t end = tomb__spin_end_ns(POOL_SPIN_NS, NULL);
+
+		self->spins = false;
+		/* Yielding, not pausing: a thread that this CPU could run
+		 * instead (on a loaded machine, a thread of the caller's) runs. */
+		while (atomic_load_explicit(&self->word, memory_order_relaxed) ==
+		       POOL_PARKED) {
+			if (tomb__now_ns() > end)
+				break;
+			sched_yield();
+		}
+		if (atomic_load_explicit(&self->word, memory_order_relaxed) !=
+		    POOL_PARKED)
+			return; /* a job, or the exit */
+		pool_lock(p);
+		if (p->spinner == self) { /* still parked: no job came */
+			p->spinner = NULL;
+			p->spin_useful = false;
+		}
+		pool_unlock(p);
+	}
+	if (atomic_compare_exchange_strong(&self->word, &w, POOL_SLEEPING))
+		w = POOL_SLEEPING;
+	while (w == POOL_SLEEPING) {
+		tomb_futex_wait(&self->word, POOL_SLEEPING, NULL);
+		w = atomic_load_explicit(&self->word, memory_order_relaxed);
+	}
+}
+
+/* Takes th, the top of the idle stack, off it and hands it a new word (a
+ * job or the exit).  With p->mu held, so that th cannot run the job, exit
+ * and free itself before the wake is made. */
+static void tell_top_locked(tomb_pool_t *p, uint32_t word)
+{
+	struct pool_thread *th = p->idle;
+
+	p->idle = th->next;
+	p->nidle--;
+	if (th == p->spinner)
+		p->spinner = NULL;
+	TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
+	if (atomic_exchange_explicit(&th->word, word, memory_order_release) ==
+	    POOL_SLEEPING) {
+		tomb_futex_wake(&th->word, 1);
+		if (word == POOL_RUN)
+			p->spin_useful = true; /* a spinner would have saved that */
+	}
 }
 
 static void *pool_main(void *arg)
@@ -125,8 +218,8 @@ static void *pool_main(void *arg)
 		                                  memory_order_acquire);
 		int parked;
 
-		if (w == POOL_PARKED) {
-			tomb_futex_wait(&self->word, POOL_PARKED, NULL);
+		if (w == POOL_PARKED || w == POOL_SLEEPING) {
+			await_job(self);
 			continue;
 		}
 		TOMB_ANN_ACQUIRE(&self->word); /* the job, or the exit */
@@ -180,16 +273,9 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	int err;
 
 	pool_lock(p);
-	th = p->idle;
-	if (th != NULL) {
-		p->idle = th->next;
-		p->nidle--;
-		th->job = job;
-		TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
-		atomic_store_explicit(&th->word, POOL_RUN, memory_order_release);
-		/* Under mu: th cannot run the job, exit and free itself (which
-		 * takes mu) before this wake has been made. */
-		tomb_futex_wake(&th->word, 1);
+	if (p->idle != NULL) {
+		p->idle->job = job;
+		tell_top_locked(p, POOL_RUN);
 		pool_unlock(p);
 		return 0;
 	}
@@ -204,6 +290,7 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	th->p = p;
 	th->job = job;
 	th->next = NULL;
+	th->spins = false;
 	atomic_init(&th->word, POOL_RUN);
 	TOMB_ANN_ATOMIC(&th->word);
 	err = create_blocked(p, &id, th);
@@ -253,6 +340,7 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto fail;
 	p->max_idle = o->max_idle;
+	p->spin_useful = true;
 	if ((err = pthread_attr_init(&p->attr)) != 0)
 		goto fail_free;
 	/* Every signal blocked, whichever thread's tomb_go makes the thread:
@@ -314,15 +402,8 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 	/* Threads still finishing a worker of a freed tomb see `closing` and
 	 * exit; parked ones are told to (under mu, which an exiting thread
 	 * takes before it frees itself, so th is there for the wake). */
-	while (p->idle != NULL) {
-		struct pool_thread *th = p->idle;
-
-		p->idle = th->next;
-		TOMB_ANN_RELEASE(&th->word);
-		atomic_store_explicit(&th->word, POOL_EXIT, memory_order_release);
-		tomb_futex_wake(&th->word, 1);
-	}
-	p->nidle = 0;
+	while (p->idle != NULL)
+		tell_top_locked(p, POOL_EXIT);
 	while (p->threads > 0)
 		pthread_cond_wait(&p->gone_cv, &p->mu);
 	pool_unlock(p);

@@ -205,12 +205,15 @@ TOMB_EXPORT const char *tomb_name(const tomb_t *t)
 
 TOMB_EXPORT int tomb_free(tomb_t *t)
 {
-	pthread_t zombie;
-	bool has_zombie;
+	struct zombies z;
 
 	if (t == NULL)
 		return EINVAL;
 	tomb__lock(t);
+	/* The kill that made t dying may still have to wake its sleepers,
+	 * which is a system call away: wait for that, not EBUSY. */
+	while (t->waking)
+		pthread_cond_wait(&t->dead_cv, &t->mu);
 	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
 	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0 ||
 	    t->helpers > 0 || t->children_head != NULL) {
@@ -218,13 +221,10 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		return EBUSY;
 	}
 	/* Nobody else may use t from here on: that is the caller's promise. */
-	has_zombie = t->has_zombie;
-	zombie = t->zombie;
-	t->has_zombie = false;
+	tomb__take_zombies_locked(t, &z);
 	tomb__unlock(t);
 
-	if (has_zombie)
-		pthread_join(zombie, NULL); /* it has returned; it is exiting */
+	tomb__join_zombies(&z);
 	if (t->parent != NULL)
 		disown(t);
 	if (t->pool != NULL)

@@ -56,7 +56,8 @@ struct tomb {
 	 * increments it before the futex's own compare of `state` (in the
 	 * kernel), and a kill sets DYING before it reads this count (both
 	 * sequentially consistent), so either the sleeper sees DYING or the
-	 * kill sees the sleeper and wakes it (model/tomb.pml checks this).  A
+	 * kill sees the sleeper and wakes it, in tomb__after_kill (model/tomb.pml
+	 * checks this).  A
 	 * condition waiter stays counted until it has read `state` for the
 	 * last time, so that tomb_free (EBUSY while > 0) cannot free t under
 	 * it. */
@@ -75,7 +76,8 @@ struct tomb {
 	pthread_mutex_t mu;
 
 	/* Broadcast when DEAD is set, when a waiter has finished joining
-	 * `zombie`, and when a callback that tomb_off waits for has returned.
+	 * `zombie`, when a callback that tomb_off waits for has returned, and
+	 * when a kill has woken its sleepers (`waking`, for tomb_free).
 	 * Uses CLOCK_MONOTONIC for timed waits. */
 	pthread_cond_t dead_cv;
 
@@ -149,13 +151,25 @@ struct tomb {
 	 * the failed one was counted (and so was not seen to be the last). */
 	uint64_t ended;
 
-	/* The reap chain.  A returning worker swaps its own handle into `zombie`
-	 * and, after unlocking, joins the worker that was there before it; so
-	 * joining the zombie joins every worker that ended before it.  After
-	 * DEAD, one waiter (or tomb_free) takes the zombie, sets `joining`, joins
-	 * it without mu, then clears `joining` and broadcasts dead_cv. */
+	/* The threads of workers that have returned, for a waiter to join.
+	 *
+	 * The reap chain, while t is alive: a returning worker swaps its own
+	 * handle into `zombie` and, after unlocking, joins the worker that was
+	 * there before it; so joining the zombie joins every worker that ended
+	 * before it, and a long-lived tomb keeps at most one thread unjoined.
+	 *
+	 * The list, once t is dying: a returning worker puts its record on
+	 * `zombies` (linked through its `next`) and exits without joining
+	 * anyone, so that the workers a kill ends exit side by side, not each
+	 * after its predecessor.  Its length is bounded by the workers that
+	 * return while t is dying.
+	 *
+	 * After DEAD, one waiter (or tomb_free) takes both (tomb__take_zombies),
+	 * sets `joining`, joins them without mu, then clears `joining` and
+	 * broadcasts dead_cv. */
 	pthread_t zombie;
 	bool has_zombie;
+	struct worker *zombies;
 	bool joining;
 
 	/* Threads inside tomb_wait/tomb_timedwait; tomb_free is EBUSY while > 0. */
@@ -168,6 +182,14 @@ struct tomb {
 	/* Threads running t's callbacks right now (the killer, or a registering
 	 * thread when t was already dying).  DEAD requires firing == 0. */
 	uint32_t firing;
+
+	/* Set by the kill that made t dying, under mu, and cleared by the same
+	 * thread in tomb__after_kill: `waking` while it has still to wake the
+	 * sleepers on `state` (outside mu; tomb_free waits for it, but DEAD
+	 * does not: the killer runs no code of the caller's), `kill_fires`
+	 * while it has still to run the armed callbacks (counted in firing). */
+	bool waking;
+	bool kill_fires;
 
 	/* Threads in tomb_off waiting for a running callback to return. */
 	uint32_t off_waiters;
@@ -200,20 +222,27 @@ extern _Thread_local const tomb_t *tomb__firing;
  * takes, setting *owned to NULL) if owned and *owned are not NULL, else smsg
  * (a string that outlives t) if not NULL, else the reason's default.  Call with t->mu
  * held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING must only come
- * while t is dying.  Returns true when callbacks are armed: the caller must
- * then call tomb__fire_hooks(t) once it has released mu (firing was counted).
+ * while t is dying.  Returns true when this call made t dying and callbacks
+ * are armed or threads sleep on `state`: the caller must then call
+ * tomb__after_kill(t) once it has released mu (firing was counted).
  */
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg);
 
 /* tomb__kill_locked with the locking and the callbacks around it. */
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
 
-/* Runs t's armed callbacks, then uncounts this thread from `firing`.  Call
- * without mu, after tomb__kill_locked returned true.  t may be dead and freed
- * when it returns. */
-void tomb__fire_hooks(tomb_t *t);
+/* The rest of a kill, without mu, after tomb__kill_locked returned true:
+ * wakes the threads asleep on `state` (tomb_sleep, tomb_wait_dying and,
+ * through futex_waitv, tomb_cond_wait), then runs t's armed callbacks.  t
+ * may be dead and freed when it returns. */
+void tomb__after_kill(tomb_t *t);
 
-/* With t->mu held: wakes what a kill wakes (sleepers, condition waiters,
+/* With mu held, for tomb__after_kill: runs the armed callbacks (each
+ * without mu), then uncounts this thread from `firing` and settles. */
+void tomb__fire_hooks_locked(tomb_t *t);
+
+/* With t->mu held: wakes what a kill wakes but the sleepers on `state`
+ * (condition waiters registered on condq, tomb_go calls waiting for a slot,
  * the dying descriptor). */
 void tomb__wake_dying_locked(tomb_t *t);
 
@@ -273,11 +302,30 @@ void tomb__pool_unuse(tomb_pool_t *p);
  * error (EAGAIN) or ENOMEM, and then w was not touched. */
 int tomb__pool_start(tomb_pool_t *p, struct worker *w);
 
+/* The threads a waiter takes from t to join (see `zombie`). */
+struct zombies {
+	pthread_t chain;
+	bool has_chain;
+	struct worker *list;
+};
+
+/* With t->mu held: whether t has threads to join, and takes them all. */
+bool tomb__has_zombies_locked(const tomb_t *t);
+void tomb__take_zombies_locked(tomb_t *t, struct zombies *z);
+
+/* Without any lock: joins the threads taken, and frees their records. */
+void tomb__join_zombies(struct zombies *z);
+
 /* Locks and unlocks mu; a failure there can only be a bug, so it aborts. */
 void tomb__lock(tomb_t *t);
 void tomb__unlock(tomb_t *t);
 
 /* 0 if abstime is NULL or a valid timespec, else EINVAL. */
 int tomb__check_deadline(const struct timespec *abstime);
+
+/* CLOCK_MONOTONIC now, in nanoseconds; and the end of a spin of ns from
+ * now, or abstime (valid, or NULL: none) if that comes first. */
+int64_t tomb__now_ns(void);
+int64_t tomb__spin_end_ns(int64_t ns, const struct timespec *abstime);
 
 #endif

@@ -6,20 +6,22 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 
-/* With t->mu held and t DEAD: joins the reap chain's last thread, and with
- * it every thread t ever started (or waits while another waiter does). */
+/* With t->mu held and t DEAD: joins the reap chain's last thread and the
+ * threads on the zombie list, and with them every thread t ever started (or
+ * waits while another waiter does). */
 static void join_zombie_locked(tomb_t *t)
 {
-	while (t->has_zombie || t->joining) {
-		if (t->has_zombie) {
-			pthread_t z = t->zombie;
+	while (tomb__has_zombies_locked(t) || t->joining) {
+		if (tomb__has_zombies_locked(t)) {
+			struct zombies z;
 
-			t->has_zombie = false;
+			tomb__take_zombies_locked(t, &z);
 			t->joining = true;
 			tomb__unlock(t);
-			pthread_join(z, NULL); /* it has returned; it is exiting */
+			tomb__join_zombies(&z);
 			tomb__lock(t);
 			t->joining = false;
 			pthread_cond_broadcast(&t->dead_cv);
@@ -61,10 +63,27 @@ static void reap_children_locked(tomb_t *t)
 	}
 }
 
+/* How long a waiter on a tomb with a pool watches for DEAD before it
+ * sleeps. */
+#define WAIT_SPIN_NS 20000
+
+/* A tomb on a pool is made for short workers, started often: before its
+ * waiter sleeps, it watches `state` (yielding) for a moment, so that the
+ * DEAD of a worker about to return needs no wake-up, which would cost more
+ * than such a worker.  t is not freed meanwhile (waiters > 0). */
+static void await_dead_briefly(tomb_t *t, const struct timespec *abstime)
+{
+	int64_t end = tomb__spin_end_ns(WAIT_SPIN_NS, abstime);
+
+	while (!(atomic_load_explicit(&t->state, memory_order_relaxed) &
+	         TOMB_S_DEAD) && tomb__now_ns() < end)
+		sched_yield();
+}
+
 TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
                                int *reason)
 {
-	bool timed_out = false;
+	bool timed_out = false, spun = false;
 	int err;
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
@@ -84,7 +103,7 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 			 * owner waits and nothing runs. */
 			if (tomb__kill_locked(t, 0, NULL, NULL)) {
 				tomb__unlock(t);
-				tomb__fire_hooks(t);
+				tomb__after_kill(t);
 				tomb__lock(t);
 			}
 			continue;
@@ -98,6 +117,13 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 		if (timed_out) {
 			err = ETIMEDOUT;
 			break;
+		}
+		if (t->pool != NULL && !spun) {
+			spun = true;
+			tomb__unlock(t);
+			await_dead_briefly(t, abstime);
+			tomb__lock(t);
+			continue;
 		}
 		if (abstime == NULL)
 			pthread_cond_wait(&t->dead_cv, &t->mu);
