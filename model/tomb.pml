@@ -46,15 +46,12 @@
  *     whole list (tomb__take_zombies_locked), sets `joining`, joins them
  *     without mu (tomb__join_zombies), then clears `joining` and
  *     broadcasts dead_cv.
- *   - When a returning worker's own critical section makes t DEAD, its
- *     broadcast of dead_cv is deferred (dead_cv_mode DEFER, then OWED) and
- *     made after its unlock, before the thread exits: t is dying, so the
- *     worker is on the list, and nobody frees t before joining it.  If the
- *     return killed t, the worker runs tomb__after_kill after that.
+ *   - If the return killed t, the worker runs tomb__after_kill after its
+ *     unlock, before it exits.
  *
  * THE MAPPING TO lib/
  *   state, sleepers, reason, live, waited, waiters, slot_waiters, zombie,
- *   has_zombie, zombies, joining, waking, dead_cv_mode, condq
+ *   has_zombie, zombies, joining, waking, condq
  *                               the fields of struct tomb (tomb_private.h);
  *                               state takes the values ALIVE, DYING, DEAD;
  *                               `zombies` holds the list's workers as bits.
@@ -108,8 +105,6 @@
  *     load of `sleepers` with the FUTEX_WAKE on state (for the same reason,
  *     and because a thread queued on state is counted), then mu with the
  *     clearing of `waking` and the broadcast;
- *   - a returning worker's owed broadcast of DEAD is a step of its own,
- *     between its unlock and its tomb__after_kill;
  *   - the joins of tomb__join_zombies are one step, taken once every thread
  *     taken has exited (a join only waits for an exit, and the joiner does
  *     nothing else meanwhile);
@@ -150,7 +145,7 @@
  *     on t, and it has joined every worker thread (those still in their
  *     tail among them) before t is gone; it is EBUSY only while a worker
  *     may touch t; nobody touches t after it: not a worker (ghost `users`,
- *     counted until its last access, which may be its owed broadcast or its
+ *     counted until its last access, which may be its
  *     tomb__after_kill), not KILLER in its tomb__after_kill, not a waiter.
  *
  * MUTANTS (spin -DMUTANT=n): each breaks one hand-shake, and spin must find
@@ -226,11 +221,6 @@
 /* What tomb_free does next (FREEWAIT: it waits for `waking`). */
 #define FREEWAIT 21
 
-/* dead_cv_mode (tomb_private.h). */
-#define DEAD_CV_NOW 0
-#define DEAD_CV_DEFER 1
-#define DEAD_CV_OWED 2
-
 /* Thread ids, for the bit sets of blocked threads. */
 #define MAIN 0
 #define W1 1
@@ -253,7 +243,6 @@ byte zombie;
 byte zombies;       /* the zombie list: the workers on it, as bits */
 bit joining;
 bit waking;         /* the kill has still to wake the sleepers on state */
-byte dead_cv_mode;  /* DEAD_CV_NOW, DEAD_CV_DEFER or DEAD_CV_OWED */
 bit condq;          /* W1's node is on t->condq */
 byte dead_cv;       /* threads blocked in pthread_cond_wait(&t->dead_cv) */
 byte slot_cv;       /* threads blocked in pthread_cond_wait(&t->slot_cv) */
@@ -314,17 +303,12 @@ inline note_kill(r) {
 
 /* tomb__settle_locked (no callbacks, helpers or children), with mu held.
  * Only mu's holders read the DEAD bit; a sleeper compares the state only
- * with a value that is not dying.  Inside a returning worker's critical
- * section (DEAD_CV_DEFER) the broadcast is only owed: the worker makes it
- * after its unlock. */
+ * with a value that is not dying. */
 inline settle() {
 	if
 	:: is_dying && !is_dead && live == 0 ->
 		state = state | S_DEAD;
-		if
-		:: dead_cv_mode == DEAD_CV_DEFER -> dead_cv_mode = DEAD_CV_OWED
-		:: else -> dead_cv = 0 /* pthread_cond_broadcast */
-		fi
+		dead_cv = 0 /* pthread_cond_broadcast */
 	:: else
 	fi
 }
@@ -471,15 +455,12 @@ inline kill(r, kd, fire, more_ok, more) {
 	fi
 }
 
-/* The end of worker_main's critical section (go.c), with mu held: whether
- * the broadcast of DEAD is owed, then the zombie list if t is dying (the
- * waiter joins this thread) or else the reap chain (whoever joins this
- * thread joins its predecessor); unlock.  Without an owed broadcast or a
- * kill to finish, the unlock is the worker's last access to t. */
-inline worker_file(me, prev, hp, owed, fire) {
-	owed = (dead_cv_mode == DEAD_CV_OWED);
-	dead_cv_mode = DEAD_CV_NOW;
-	assert((!owed && !fire) || is_dying);
+/* The end of worker_main's critical section (go.c), with mu held: the
+ * zombie list if t is dying (the waiter joins this thread) or else the reap
+ * chain (whoever joins this thread joins its predecessor); unlock.  Without
+ * a kill to finish, the unlock is the worker's last access to t. */
+inline worker_file(me, prev, hp, fire) {
+	assert(!fire || is_dying);
 	if
 	:: is_dying -> zombies = zombies | BIT(me)
 	:: else ->
@@ -490,19 +471,17 @@ inline worker_file(me, prev, hp, owed, fire) {
 	fi;
 	mu = 0;
 	if
-	:: !owed && !fire -> users--
+	:: !fire -> users--
 	:: else
 	fi
 }
 
 /* The epilogue of worker_main for worker me whose function returned rc
- * (go.c): uncount (worker_ended_locked, worker_returned_locked) with the
- * broadcast of DEAD deferred, the list or the chain, unlock; then the owed
- * broadcast, the rest of this return's kill, the join of the predecessor
+ * (go.c): uncount (worker_ended_locked, worker_returned_locked), the list
+ * or the chain, unlock; then the rest of this return's kill, the join of the predecessor
  * (on the chain only), exit. */
-inline worker_return(me, rc, kr, kd, prev, hp, owed, fire) {
+inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 	atomic { !mu -> mu = 1; assert(!freed);
-		dead_cv_mode = DEAD_CV_DEFER;
 		running--;
 		live--;
 		ended++;
@@ -520,7 +499,7 @@ inline worker_return(me, rc, kr, kd, prev, hp, owed, fire) {
 		:: kd == 0 ->
 			slot_signal();
 			settle();
-			worker_file(me, prev, hp, owed, fire)
+			worker_file(me, prev, hp, fire)
 		:: else
 		fi
 	};
@@ -528,18 +507,7 @@ inline worker_return(me, rc, kr, kd, prev, hp, owed, fire) {
 	:: kd > 0 ->
 		KILL_MID(kr, kd)
 		atomic { kill_rest(kd, fire); slot_signal(); settle();
-			worker_file(me, prev, hp, owed, fire) }
-	:: else
-	fi;
-	if
-	:: owed -> /* pthread_cond_broadcast(&t->dead_cv), after the unlock */
-		atomic { assert(!freed);
-			dead_cv = 0;
-			owed = 0;
-			if
-			:: !fire -> users--
-			:: else
-			fi }
+			worker_file(me, prev, hp, fire) }
 	:: else
 	fi;
 	after_kill(fire, 1);
@@ -783,8 +751,8 @@ inline free_decide(err, hz, z, zl) {
 		mu = 0
 	:: !FREE_WAITS && !(live > 0 || waiters > 0 || sleepers > 0) ->
 		/* No worker runs; nobody waits, sleeps or blocks on t.  A
-		 * worker on the list may still be in its tail (the owed
-		 * broadcast, tomb__after_kill): it is joined below. */
+		 * worker on the list may still be in its tail
+		 * (tomb__after_kill): it is joined below. */
 		assert(running == 0);
 		assert(fq_state == 0 && dead_cv == 0 && slot_cv == 0 && !condq);
 		take_zombies(hz, z, zl);
@@ -859,7 +827,7 @@ inline w1_look(err) {
  * if (e == ECANCELED || e == ETIMEDOUT) break; } unlock(m); return rc; */
 proctype Worker1() {
 	byte err, sq, st, rc, kr, kd, prev;
-	bit hp, timed, cancelled, owed, fire;
+	bit hp, timed, cancelled, fire;
 
 	started[W1] != 0;
 	if
@@ -973,7 +941,7 @@ proctype Worker1() {
 	err = 0;
 	timed = 0;
 	cancelled = 0;
-	worker_return(W1, rc, kr, kd, prev, hp, owed, fire);
+	worker_return(W1, rc, kr, kd, prev, hp, fire);
 done:
 	skip
 }
@@ -982,7 +950,7 @@ done:
  * : 0 or 2; */
 proctype Worker2() {
 	byte err, st, rc, kr, kd, prev;
-	bit hp, timed, counted, owed, fire;
+	bit hp, timed, counted, fire;
 
 	started[W2] != 0;
 	if
@@ -1052,7 +1020,7 @@ proctype Worker2() {
 	err = 0;
 	timed = 0;
 	counted = 0;
-	worker_return(W2, rc, kr, kd, prev, hp, owed, fire);
+	worker_return(W2, rc, kr, kd, prev, hp, fire);
 done:
 	skip
 }

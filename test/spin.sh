@@ -30,10 +30,10 @@ fail() { echo "FAIL: $*"; status=1; keep=1; }
 #                memory); the search stays exhaustive (no bitstate, no hash
 #                compaction);
 #   -DMEMLIM     stop, reporting "Search not completed", past 2 GB rather
-#                than swap (the real model needs about 480 MB);
+#                than swap (the real model needs about 440 MB);
 #   -O0          pan.c's huge functions take longer to compile at -O2 than
 #                the ~2 s it saves on the search;
-#   -w23         a hash table of 2^23 slots (64 MB) for the ~11 million
+#   -w23         a hash table of 2^23 slots (64 MB) for the ~10 million
 #                states (chains resolve the conflicts; the search stays
 #                exhaustive).
 verify() {
