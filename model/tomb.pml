@@ -8,8 +8,9 @@
  *
  * THE THREADS
  *   MAIN    tomb_go(W1), tomb_go(W2) (either may fail in pthread_create),
- *           tomb_wait or tomb_timedwait, joins KILLER, tomb_free; if that
- *           is EBUSY, tomb_wait and tomb_free again, which must succeed.
+ *           tomb_wait or tomb_timedwait, waits for KILLER's hand-off,
+ *           tomb_free; if that is EBUSY, tomb_wait and tomb_free again,
+ *           which must succeed.
  *   W1      a worker that waits on a tomb_cond_t for a predicate (untimed or
  *           timed): futex_waitv on the cond's seq and t->state, or, when
  *           futex_waitv is missing, the node on t->condq.  It returns 0, 1
@@ -19,15 +20,41 @@
  *   KILLER  perhaps sets W1's predicate, signals and waits for W1 to leave
  *           its wait (a hand-off on a ghost flag), then tomb_kill(t, 0) or
  *           tomb_kill(t, 3), perhaps tomb_kill(t, 3) after a 0, and perhaps
- *           tomb_wait as a second waiter (the `joining` path).
+ *           tomb_wait as a second waiter (the `joining` path).  Its hand-off
+ *           to MAIN (ghost k_done) comes after that wait, or, without it,
+ *           with the unlock of its last kill: the earliest point at which
+ *           MAIN could know from t that the kill took effect.  So MAIN may
+ *           free t while KILLER is still in tomb__after_kill.
  *   monitor a process that only asserts the invariants, in every state.
  * The initial state chooses the lifetime (TOMB, ERRGROUP, GROUP), the limit
  * (0 or 1) and whether futex_waitv exists; spin explores every choice.
  *
+ * THE WAKE AND JOIN PROTOCOL (kill.c, go.c, wait.c, tomb.c)
+ *   - The kill that makes t dying (tomb__kill_locked, under mu) sets DYING,
+ *     then reads `sleepers`; if it is > 0 it sets `waking`.  It does not
+ *     wake the sleepers on `state` under mu: after its unlock, the killing
+ *     thread (tomb__after_kill) makes the FUTEX_WAKE, then locks mu, clears
+ *     `waking`, broadcasts dead_cv and unlocks.  DEAD does not wait for
+ *     that; tomb_free does: under mu it waits on dead_cv while `waking`,
+ *     before its EBUSY checks, so the killer's wake never touches a freed t.
+ *   - A worker returning while t is alive (looked at under mu after its end
+ *     bookkeeping, which may kill) takes the reap chain: it swaps itself
+ *     into `zombie` and, after its unlock, joins its predecessor.  A worker
+ *     returning while t is dying puts itself on the zombie list (`zombies`)
+ *     and exits without joining anyone.
+ *   - After DEAD, one waiter (or tomb_free) takes the chain's head and the
+ *     whole list (tomb__take_zombies_locked), sets `joining`, joins them
+ *     without mu (tomb__join_zombies), then clears `joining` and
+ *     broadcasts dead_cv.
+ *   - If the return killed t, the worker runs tomb__after_kill after its
+ *     unlock, before it exits.
+ *
  * THE MAPPING TO lib/
  *   state, sleepers, reason, live, waited, waiters, slot_waiters, zombie,
- *   has_zombie, joining, condq  the fields of struct tomb (tomb_private.h);
- *                               state takes the values ALIVE, DYING, DEAD.
+ *   has_zombie, zombies, joining, waking, condq
+ *                               the fields of struct tomb (tomb_private.h);
+ *                               state takes the values ALIVE, DYING, DEAD;
+ *                               `zombies` holds the list's workers as bits.
  *   mu                          t->mu (a bit, taken by `!mu -> mu = 1`).
  *   dead_cv, slot_cv            pthread_cond_t: the set of threads blocked in
  *                               it, as bits.  pthread_cond_wait joins the set
@@ -46,14 +73,19 @@
  *   seq, cwaiters, m, pred      W1's tomb_cond_t (cond.c), mutex, predicate.
  *   kill_first + kill_rest      tomb__kill_locked, tomb__wake_dying_locked,
  *                               tomb__settle_locked (kill.c).
+ *   after_kill                  tomb__after_kill (kill.c), without kill_fires.
+ *   kill                        tomb__kill, as tomb_kill calls it.
  *   go, take_slot               go and take_slot_locked (go.c).
- *   worker_return               worker_main after the function returned,
- *                               worker_returned_locked (go.c).
+ *   worker_return, worker_file  worker_main after the function returned,
+ *                               worker_ended_locked, worker_returned_locked
+ *                               (go.c).
+ *   take_zombies, join_zombies  tomb__take_zombies_locked, tomb__join_zombies
+ *                               (go.c); HAS_ZOMBIES tomb__has_zombies_locked.
  *   timedwait, join_zombie      tomb_timedwait, join_zombie_locked (wait.c).
  *   Worker2's body              tomb_wait_dying, as tomb_sleep calls it.
  *   Worker1's body, KILLER's signal
  *                               tomb_cond_wait, wait_registered, cond_wake.
- *   free_tomb                   tomb_free (tomb.c).
+ *   free_tomb, free_decide      tomb_free (tomb.c).
  *
  * THE STEPS.  Each access to memory that another thread reads or writes
  * without t->mu (state, sleepers, seq, c's waiters, the futex queues, m) is
@@ -65,10 +97,17 @@
  *   - taking mu, what is done under it, and the first lock-free-visible
  *     access are one step; that access, what follows under mu and the
  *     release are another;
- *   - a kill is two steps: the reason and DYING, then the load of
- *     `sleepers`, the wakes and the settle (once state is dying nobody can
- *     block on state, or on a registered seq, with a value these wakes
- *     would miss); MUTANT 1 splits it into three;
+ *   - a kill is two steps under mu: the reason and DYING, then the wakes
+ *     of condq and the slot waiters, the load of `sleepers` (`waking`), the
+ *     settle and the unlock (once state is dying nobody can block on state,
+ *     or on a registered seq, with a value a wake would miss); MUTANT 1
+ *     splits it into three.  Its tail (tomb__after_kill) is two more: the
+ *     load of `sleepers` with the FUTEX_WAKE on state (for the same reason,
+ *     and because a thread queued on state is counted), then mu with the
+ *     clearing of `waking` and the broadcast;
+ *   - the joins of tomb__join_zombies are one step, taken once every thread
+ *     taken has exited (a join only waits for an exit, and the joiner does
+ *     nothing else meanwhile);
  *   - tomb_cond_wait counts itself in c's waiters and t's sleepers in one
  *     step (no thread reads both), and reads seq and the state and unlocks
  *     m in one step (while W1 holds m neither a signal nor a kill can change
@@ -78,33 +117,45 @@
  * tomb_wait_dying's count, its load of the state and the futex's compare stay
  * three steps: they are the hand-shake under test.
  *
- * WHAT IT LEAVES OUT: parents and children (children_live), callbacks
- * (hooks, firing, tomb_off), helpers (the signal watcher), the descriptors
- * of tomb_dying_fd/tomb_dead_fd, messages (msg, owned), tomb_trygo and the
- * EDEADLK check (MAIN is no worker), EINTR and spurious futex returns, and
- * weak memory: spin interleaves sequentially consistent steps, which is
- * what the code's seq_cst atomics and mu give the hand-shakes modelled here.
+ * WHAT IT LEAVES OUT: parents and children (children_live, pinned),
+ * callbacks (hooks, firing, kill_fires, tomb_off), helpers (the signal
+ * watcher), pools (tomb__worker_run, whose threads nobody joins: there only
+ * `waking` and `firing` keep t alive for the tail of a kill), the
+ * descriptors of tomb_dying_fd/tomb_dead_fd, messages (msg, owned),
+ * tomb_trygo and the EDEADLK check (MAIN is no worker), sleepers that are
+ * no workers, EINTR and spurious futex returns, the order of the joins of
+ * the list (one step here), and weak memory: spin interleaves sequentially
+ * consistent steps, which is what the code's seq_cst atomics and mu give
+ * the hand-shakes modelled here.
  *
  * THE PROPERTIES (all checked by an exhaustive search, no bitstate):
  *   - no invalid end state: no deadlock and no lost wake-up (a thread
- *     blocked forever on a futex, a pthread_cond_t, mu or a join);
+ *     blocked forever on a futex, a pthread_cond_t, mu or a join; tomb_free
+ *     waiting for a `waking` that nobody clears);
  *   - state is only ever ALIVE, DYING or DEAD (dead implies dying);
+ *     `waking` and the zombie list only while dying;
  *   - DEAD only once every worker function has returned, and no worker
  *     starts after DEAD;
  *   - once dying, the reason is the first non-zero reason any kill gave
  *     (ghost `first`), or 0 if none did;
- *   - tomb_wait returns only when every worker thread has been joined, and
- *     with the reason in force;
- *   - tomb_free succeeds only when no worker runs or can touch t again,
- *     nobody waits or sleeps on t, and every worker thread is joined after
- *     it; nobody touches t after it; it is EBUSY only while a worker may.
+ *   - tomb_wait returns only when every worker thread has been joined
+ *     (ghost `joined`, directly or through the chain), and with the reason
+ *     in force;
+ *   - tomb_free succeeds only when no worker runs, nobody waits or sleeps
+ *     on t, and it has joined every worker thread (those still in their
+ *     tail among them) before t is gone; it is EBUSY only while a worker
+ *     may touch t; nobody touches t after it: not a worker (ghost `users`,
+ *     counted until its last access, which may be its
+ *     tomb__after_kill), not KILLER in its tomb__after_kill, not a waiter.
  *
  * MUTANTS (spin -DMUTANT=n): each breaks one hand-shake, and spin must find
  * the failure (test/spin.sh checks that it does).
  *   1  the kill reads `sleepers` before it sets DYING: a sleeper that
- *      counts itself and blocks in between is never woken (lost wake-up).
+ *      counts itself and blocks in between is never woken (no `waking`,
+ *      so no FUTEX_WAKE: a lost wake-up).
  *   2  tomb_cond_wait does not count itself in `sleepers`: a kill while
- *      no tomb_sleep runs makes no FUTEX_WAKE on state (lost wake-up).
+ *      no tomb_sleep runs sets no `waking` and makes no FUTEX_WAKE on state
+ *      (lost wake-up).
  *   3  wait_registered does not look at the state under mu before it
  *      registers: a kill between the waiter's look at the state and its
  *      registration bumps no seq (lost wake-up).
@@ -112,6 +163,12 @@
  *      (the first non-zero reason does not win).
  *   5  a kill does not settle: ALIVE --kill with no worker left--> DEAD
  *      never happens, and the waiter blocks forever.
+ *   7  tomb_free does not wait for `waking`: once KILLER's wake has let
+ *      the sleeper return and t is DEAD, MAIN frees t while KILLER, in
+ *      tomb__after_kill, has still to lock mu (assertion !freed).
+ *   8  the waiter joins the reap chain alone, as before the zombie list:
+ *      tomb_wait returns before a worker that returned while dying is
+ *      joined (assertion ALL_JOINED).
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -161,6 +218,9 @@
 #define W_TIMEDOUT 3
 #define W_WAIT 4
 
+/* What tomb_free does next (FREEWAIT: it waits for `waking`). */
+#define FREEWAIT 21
+
 /* Thread ids, for the bit sets of blocked threads. */
 #define MAIN 0
 #define W1 1
@@ -180,7 +240,9 @@ byte waiters;
 byte slot_waiters;
 bit has_zombie;
 byte zombie;
+byte zombies;       /* the zombie list: the workers on it, as bits */
 bit joining;
+bit waking;         /* the kill has still to wake the sleepers on state */
 bit condq;          /* W1's node is on t->condq */
 byte dead_cv;       /* threads blocked in pthread_cond_wait(&t->dead_cv) */
 byte slot_cv;       /* threads blocked in pthread_cond_wait(&t->slot_cv) */
@@ -203,18 +265,25 @@ bit fallback;
 /* Ghosts: observations for the assertions, invisible to the code. */
 byte first;         /* the first non-zero reason given to any kill */
 byte running;       /* worker threads made whose function has not returned */
-byte users;         /* worker threads made that may still touch t */
+byte users;         /* worker threads made that may still touch t (until
+                     * their last access, which may follow their unlock) */
 byte started[3];    /* per worker: 0 not yet, 1 made, 2 never (go failed) */
 bit exited[3];      /* per worker thread: it has exited (joinable) */
 bit joined[3];      /* per worker thread: someone has joined it */
 bit freed;          /* tomb_free returned 0 */
 bit w1_gone;        /* W1 has left its wait, or never started */
-bit k_done;         /* KILLER has finished (MAIN joins it) */
+bit k_done;         /* KILLER has made its last call on t, but for the
+                     * tail of its kill (MAIN waits for this hand-off) */
 
 /* pthread_join(th): blocks until th has exited; joining twice is undefined. */
 inline join(th) {
 	atomic { exited[th] -> assert(!joined[th]); joined[th] = 1 }
 }
+
+/* Every worker thread made has been joined (by this thread, or by a thread
+ * this thread joined). */
+#define ALL_JOINED ((started[W1] != 1 || joined[W1]) && \
+                    (started[W2] != 1 || joined[W2]))
 
 /* pthread_cond_signal(&t->slot_cv): MAIN is its only possible waiter. */
 inline slot_signal() {
@@ -250,11 +319,13 @@ inline settle() {
  * and the seq_cst fetch_or of DYING (the reason first, so whoever sees
  * DYING sees it), or, when t is dying already, the provisional 0 giving way
  * to the first non-zero reason.  kd is 1 when this call made t dying.
- * kill_rest is the next step: tomb__wake_dying_locked (the load of
- * `sleepers` and the FUTEX_WAKE on state, the bump and wake of the condq
- * nodes' seq, the slot waiters) and tomb__settle_locked.  The loads and
- * wakes after DYING can share a step: once state is dying nobody can block
- * on state or on a registered seq with a value the wake would miss.
+ * kill_rest is the next step: tomb__wake_dying_locked (the bump and wake of
+ * the condq nodes' seq, the slot waiters), the load of `sleepers` (if > 0:
+ * `waking`, and fire, for tomb__after_kill) and tomb__settle_locked.  The
+ * load and the wake after DYING can share a step: once state is dying
+ * nobody can block on state or on a registered seq with a value the wake
+ * would miss.  The FUTEX_WAKE on state is not here: tomb__after_kill makes
+ * it, after the caller's unlock.
  */
 inline kill_first(r, kd) {
 	note_kill(r);
@@ -294,22 +365,22 @@ inline kill_first(r, kd) {
 #define KILL_MID(r, kd)
 #endif
 
-inline kill_rest(kd) {
+inline kill_rest(kd, fire) {
 	if
 	:: kd > 0 ->
-		if
-#if MUTANT == 1
-		:: kd > 1 -> fq_state = 0 /* tomb_futex_wake_all(&t->state) */
-#else
-		:: sleepers > 0 -> fq_state = 0 /* tomb_futex_wake_all(&t->state) */
-#endif
-		:: else
-		fi;
 		if
 		:: condq -> seq++; fq_seq = 0 /* bump and wake W1's node */
 		:: else
 		fi;
 		slot_signal(); /* tomb__wake_slot_waiters_locked (a broadcast) */
+		if
+#if MUTANT == 1
+		:: kd > 1 -> waking = 1; fire = 1
+#else
+		:: sleepers > 0 -> waking = 1; fire = 1
+#endif
+		:: else
+		fi;
 #if MUTANT != 5
 		settle()
 #else
@@ -320,33 +391,98 @@ inline kill_rest(kd) {
 	kd = 0
 }
 
+/*
+ * tomb__after_kill(t), without mu, when tomb__kill_locked returned true
+ * (fire): only this thread sets and clears `waking`, so it reads it without
+ * mu.  Two steps: the load of `sleepers` and tomb_futex_wake_all(&t->state)
+ * (one step: nobody can queue on state with a value this wake would miss,
+ * now that it is dying, and a thread queued on it is counted); then lock
+ * mu, clear `waking`, broadcast dead_cv (for tomb_free), unlock.  (No
+ * callbacks in the model: no kill_fires.)  t may be DEAD, and its waiter
+ * gone, by now: tomb_free's wait for `waking` keeps t alive.  u is 1 for a
+ * worker, whose last access to t is here (the ghost `users`).
+ */
+inline after_kill(fire, u) {
+	if
+	:: fire ->
+		atomic { assert(!freed);
+			if
+			:: waking && sleepers > 0 ->
+				fq_state = 0 /* tomb_futex_wake_all(&t->state) */
+			:: else
+			fi };
+		atomic { !mu -> mu = 1; assert(!freed);
+			if
+			:: waking -> waking = 0; dead_cv = 0
+			:: else
+			fi;
+			mu = 0;
+			users = users - u;
+			fire = 0 }
+	:: else
+	fi
+}
+
+/* With the unlock of a kill from KILLER, what KILLER does next: another
+ * kill (more, if more_ok), or a wait as a second waiter (wait2), or no other
+ * call on t: then its hand-off to MAIN (k_done) comes with this unlock.
+ * From there MAIN may know that the kill took effect (from t's state and
+ * reason) and call tomb_free, while KILLER is still in tomb__after_kill.
+ * (Choosing here, not before the kill, keeps fewer states.) */
+inline hand_off(more_ok, more) {
+	if
+	:: k_done = 1
+	:: wait2 = 1
+	:: more_ok -> more = 1
+	fi
+}
+
 /* tomb_kill(t, r) from KILLER: tomb__kill. */
-inline kill(r, kd) {
+inline kill(r, kd, fire, more_ok, more) {
 	atomic { !mu -> mu = 1; assert(!freed);
 		kill_first(r, kd);
 		if
-		:: kd == 0 -> mu = 0
+		:: kd == 0 -> mu = 0; hand_off(more_ok, more)
 		:: else
 		fi
 	};
 	if
 	:: kd > 0 ->
 		KILL_MID(r, kd)
-		atomic { kill_rest(kd); mu = 0 }
+		atomic { kill_rest(kd, fire); mu = 0; hand_off(more_ok, more) };
+		after_kill(fire, 0)
+	:: else
+	fi
+}
+
+/* The end of worker_main's critical section (go.c), with mu held: the
+ * zombie list if t is dying (the waiter joins this thread) or else the reap
+ * chain (whoever joins this thread joins its predecessor); unlock.  Without
+ * a kill to finish, the unlock is the worker's last access to t. */
+inline worker_file(me, prev, hp, fire) {
+	assert(!fire || is_dying);
+	if
+	:: is_dying -> zombies = zombies | BIT(me)
+	:: else ->
+		hp = has_zombie;
+		prev = zombie;
+		zombie = me;
+		has_zombie = 1
+	fi;
+	mu = 0;
+	if
+	:: !fire -> users--
 	:: else
 	fi
 }
 
 /* The epilogue of worker_main for worker me whose function returned rc
- * (go.c): join the reap chain, uncount, worker_returned_locked, unlock,
- * join the predecessor, exit. */
-inline worker_return(me, rc, kr, kd, prev, hp) {
+ * (go.c): uncount (worker_ended_locked, worker_returned_locked), the list
+ * or the chain, unlock; then the rest of this return's kill, the join of the predecessor
+ * (on the chain only), exit. */
+inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 	atomic { !mu -> mu = 1; assert(!freed);
 		running--;
-		hp = has_zombie;
-		prev = zombie;
-		zombie = me;
-		has_zombie = 1;
 		live--;
 		ended++;
 		/* worker_returned_locked: which kill, if any. */
@@ -360,16 +496,21 @@ inline worker_return(me, rc, kr, kd, prev, hp) {
 		:: else
 		fi;
 		if
-		:: kd == 0 -> slot_signal(); settle(); mu = 0; users--
+		:: kd == 0 ->
+			slot_signal();
+			settle();
+			worker_file(me, prev, hp, fire)
 		:: else
 		fi
 	};
 	if
 	:: kd > 0 ->
 		KILL_MID(kr, kd)
-		atomic { kill_rest(kd); slot_signal(); settle(); mu = 0; users-- }
+		atomic { kill_rest(kd, fire); slot_signal(); settle();
+			worker_file(me, prev, hp, fire) }
 	:: else
 	fi;
+	after_kill(fire, 1);
 	if
 	:: hp -> join(prev)
 	:: else
@@ -404,7 +545,7 @@ inline take_slot(err, swaited, ebefore) {
 }
 
 /* tomb_go(t, worker w) from MAIN (go.c). */
-inline go(w, err, ebefore, swaited, kr, kd) {
+inline go(w, err, ebefore, swaited, kr, kd, fire) {
 	swaited = 0;
 	atomic { !mu -> mu = 1; assert(!freed); take_slot(err, swaited, ebefore) };
 	do
@@ -437,9 +578,11 @@ inline go(w, err, ebefore, swaited, kr, kd) {
 			if
 			:: kd > 0 ->
 				KILL_MID(kr, kd)
-				atomic { kill_rest(kd); slot_signal(); settle(); mu = 0 }
+				atomic { kill_rest(kd, fire); slot_signal(); settle();
+					mu = 0 }
 			:: else
 			fi;
+			after_kill(fire, 0);
 			err = ECREATE
 		fi
 	:: else
@@ -455,17 +598,62 @@ inline go(w, err, ebefore, swaited, kr, kd) {
 	}
 }
 
+/* Whether t has threads to join (tomb__has_zombies_locked); MUTANT 8 looks
+ * at the reap chain alone, as before the zombie list. */
+#if MUTANT == 8
+#define HAS_ZOMBIES (has_zombie)
+#else
+#define HAS_ZOMBIES (has_zombie || zombies != 0)
+#endif
+
+/* tomb__take_zombies_locked (go.c), with mu held: the chain's head and the
+ * whole list (MUTANT 8: the chain alone). */
+inline take_zombies(hz, z, zl) {
+	hz = has_zombie;
+	z = zombie;
+	has_zombie = 0;
+#if MUTANT != 8
+	zl = zombies;
+	zombies = 0
+#endif
+}
+
+/* tomb__join_zombies (go.c), without mu: joins the chain's head (which
+ * joined its predecessor, and so on) and each thread on the list.  One
+ * step, once all have exited: each pthread_join only waits for an exit,
+ * and the joiner does nothing else meanwhile. */
+inline join_zombies(hz, z, zl) {
+	atomic {
+		(!hz || exited[z]) &&
+		((zl & BIT(W1)) == 0 || exited[W1]) &&
+		((zl & BIT(W2)) == 0 || exited[W2]) ->
+		if
+		:: hz -> assert(!joined[z]); joined[z] = 1
+		:: else
+		fi;
+		if
+		:: zl & BIT(W1) -> assert(!joined[W1]); joined[W1] = 1
+		:: else
+		fi;
+		if
+		:: zl & BIT(W2) -> assert(!joined[W2]); joined[W2] = 1
+		:: else
+		fi
+	}
+}
+
 /* join_zombie_locked (wait.c), with mu held. */
-inline join_zombie(me, z) {
+inline join_zombie(me, hz, z, zl) {
 	do
-	:: atomic { has_zombie ->
-		z = zombie; has_zombie = 0; joining = 1; mu = 0 };
-		join(z);
-		atomic { !mu -> mu = 1; assert(!freed); joining = 0; dead_cv = 0 }
-	:: atomic { !has_zombie && joining ->
+	:: atomic { HAS_ZOMBIES ->
+		take_zombies(hz, z, zl); joining = 1; mu = 0 };
+		join_zombies(hz, z, zl);
+		atomic { !mu -> mu = 1; assert(!freed); joining = 0; dead_cv = 0;
+			hz = 0; z = 0; zl = 0 }
+	:: atomic { !HAS_ZOMBIES && joining ->
 		dead_cv = dead_cv | BIT(me); mu = 0 };
 		atomic { (dead_cv & BIT(me)) == 0 && !mu -> mu = 1 }
-	:: !has_zombie && !joining -> break
+	:: !HAS_ZOMBIES && !joining -> break
 	od
 }
 
@@ -488,8 +676,10 @@ inline wait_decide(me, act, kd, to) {
 }
 
 /* tomb_timedwait(t, timed ? deadline : NULL, &r) (wait.c).  The timed
- * pthread_cond_timedwait may give up at any moment, even once woken. */
-inline timedwait(me, timed, err, r, to, z, act, kd) {
+ * pthread_cond_timedwait may give up at any moment, even once woken.  A
+ * kill that fires (never, here: nothing runs, so nothing sleeps) is
+ * finished without mu. */
+inline timedwait(me, timed, err, r, to, hz, z, zl, act, kd, fire) {
 	to = 0;
 	atomic { !mu -> mu = 1; assert(!freed);
 		waiters++;
@@ -498,7 +688,18 @@ inline timedwait(me, timed, err, r, to, z, act, kd) {
 	do
 	:: act == W_KILL ->
 		KILL_MID(0, kd)
-		atomic { kill_rest(kd); wait_decide(me, act, kd, to) }
+		atomic { kill_rest(kd, fire);
+			if
+			:: fire -> mu = 0
+			:: else -> wait_decide(me, act, kd, to)
+			fi };
+		if
+		:: fire ->
+			after_kill(fire, 0);
+			atomic { !mu -> mu = 1; assert(!freed);
+				wait_decide(me, act, kd, to) }
+		:: else
+		fi
 	:: act == W_WAIT ->
 		if
 		:: atomic { (dead_cv & BIT(me)) == 0 && !mu -> mu = 1;
@@ -509,7 +710,7 @@ inline timedwait(me, timed, err, r, to, z, act, kd) {
 			to = 1;
 			wait_decide(me, act, kd, to) }
 		fi
-	:: act == W_DEAD -> join_zombie(me, z); err = OK; break
+	:: act == W_DEAD -> join_zombie(me, hz, z, zl); err = OK; break
 	:: act == W_TIMEDOUT -> err = ETIMEDOUT; break
 	od;
 	atomic {
@@ -518,73 +719,95 @@ inline timedwait(me, timed, err, r, to, z, act, kd) {
 			r = reason;
 			assert(r == first);
 			/* Every worker thread has been joined. */
-			assert(started[W1] != 1 || exited[W1]);
-			assert(started[W2] != 1 || exited[W2])
+			assert(ALL_JOINED)
 		:: else
 		fi;
 		waiters--;
 		mu = 0;
 		act = 0;
-		to = 0;
-		z = 0
+		to = 0
 	}
 }
 
-/* tomb_free(t) (tomb.c). */
-inline free_tomb(err, hz, z) {
-	atomic { !mu -> mu = 1; assert(!freed);
-		if
-		:: live > 0 || waiters > 0 || sleepers > 0 ->
-			err = EBUSY;
-			assert(users > 0) /* busy only while a worker may touch t */
-		:: else ->
-			/* No worker runs or will touch t again; nobody blocks. */
-			assert(running == 0 && users == 0);
-			assert(fq_state == 0 && dead_cv == 0 && slot_cv == 0 && !condq);
-			hz = has_zombie;
-			z = zombie;
-			has_zombie = 0;
-			err = OK
-		fi;
+/* Whether tomb_free waits for `waking`: MUTANT 7 does not. */
+#if MUTANT == 7
+#define FREE_WAITS 0
+#else
+#define FREE_WAITS (waking)
+#endif
+
+/* tomb_free's look, with mu held: wait for the kill's wake (`waking`),
+ * then EBUSY, or take the zombies. */
+inline free_decide(err, hz, z, zl) {
+	if
+	:: FREE_WAITS ->
+		/* pthread_cond_wait(&t->dead_cv, &t->mu) */
+		err = FREEWAIT;
+		dead_cv = dead_cv | BIT(MAIN);
 		mu = 0
-	};
+	:: !FREE_WAITS && (live > 0 || waiters > 0 || sleepers > 0) ->
+		err = EBUSY;
+		assert(users > 0); /* busy only while a worker may touch t */
+		mu = 0
+	:: !FREE_WAITS && !(live > 0 || waiters > 0 || sleepers > 0) ->
+		/* No worker runs; nobody waits, sleeps or blocks on t.  A
+		 * worker on the list may still be in its tail
+		 * (tomb__after_kill): it is joined below. */
+		assert(running == 0);
+		assert(fq_state == 0 && dead_cv == 0 && slot_cv == 0 && !condq);
+		take_zombies(hz, z, zl);
+		err = OK;
+		mu = 0
+	fi
+}
+
+/* tomb_free(t) (tomb.c). */
+inline free_tomb(err, hz, z, zl) {
+	atomic { !mu -> mu = 1; assert(!freed); free_decide(err, hz, z, zl) };
+	do
+	:: err == FREEWAIT ->
+		atomic { (dead_cv & BIT(MAIN)) == 0 && !mu -> mu = 1;
+			free_decide(err, hz, z, zl) }
+	:: else -> break
+	od;
 	if
 	:: err == OK ->
-		if
-		:: hz -> join(z)
-		:: else
-		fi;
+		join_zombies(hz, z, zl);
 		atomic {
-			/* Every worker thread has been joined by now. */
-			assert(started[W1] != 1 || exited[W1]);
-			assert(started[W2] != 1 || exited[W2]);
-			freed = 1
+			/* Every worker thread has been joined, and none can
+			 * touch t any more. */
+			assert(ALL_JOINED);
+			assert(users == 0);
+			freed = 1;
+			hz = 0;
+			z = 0;
+			zl = 0
 		}
 	:: else
 	fi
 }
 
 proctype Main() {
-	byte err, ebefore, r, z, kr, kd, act;
-	bit swaited, to, hz;
+	byte err, ebefore, r, z, zl, kr, kd, act;
+	bit swaited, to, hz, fire;
 
-	go(W1, err, ebefore, swaited, kr, kd);
+	go(W1, err, ebefore, swaited, kr, kd, fire);
 	if
 	:: err != OK -> w1_gone = 1
 	:: else
 	fi;
-	go(W2, err, ebefore, swaited, kr, kd);
+	go(W2, err, ebefore, swaited, kr, kd, fire);
 	if
-	:: timedwait(MAIN, 0, err, r, to, z, act, kd)
-	:: timedwait(MAIN, 1, err, r, to, z, act, kd)
+	:: timedwait(MAIN, 0, err, r, to, hz, z, zl, act, kd, fire)
+	:: timedwait(MAIN, 1, err, r, to, hz, z, zl, act, kd, fire)
 	fi;
-	k_done; /* pthread_join(killer) */
-	free_tomb(err, hz, z);
+	k_done; /* KILLER's hand-off (it may still be in tomb__after_kill) */
+	free_tomb(err, hz, z, zl);
 	if
 	:: err == EBUSY ->
-		timedwait(MAIN, 0, err, r, to, z, act, kd);
+		timedwait(MAIN, 0, err, r, to, hz, z, zl, act, kd, fire);
 		assert(err == OK);
-		free_tomb(err, hz, z);
+		free_tomb(err, hz, z, zl);
 		assert(err == OK)
 	:: else -> assert(err == OK)
 	fi
@@ -604,7 +827,7 @@ inline w1_look(err) {
  * if (e == ECANCELED || e == ETIMEDOUT) break; } unlock(m); return rc; */
 proctype Worker1() {
 	byte err, sq, st, rc, kr, kd, prev;
-	bit hp, timed, cancelled;
+	bit hp, timed, cancelled, fire;
 
 	started[W1] != 0;
 	if
@@ -718,7 +941,7 @@ proctype Worker1() {
 	err = 0;
 	timed = 0;
 	cancelled = 0;
-	worker_return(W1, rc, kr, kd, prev, hp);
+	worker_return(W1, rc, kr, kd, prev, hp, fire);
 done:
 	skip
 }
@@ -727,7 +950,7 @@ done:
  * : 0 or 2; */
 proctype Worker2() {
 	byte err, st, rc, kr, kd, prev;
-	bit hp, timed, counted;
+	bit hp, timed, counted, fire;
 
 	started[W2] != 0;
 	if
@@ -797,14 +1020,14 @@ proctype Worker2() {
 	err = 0;
 	timed = 0;
 	counted = 0;
-	worker_return(W2, rc, kr, kd, prev, hp);
+	worker_return(W2, rc, kr, kd, prev, hp, fire);
 done:
 	skip
 }
 
 proctype Killer() {
-	byte err, r, z, kd, act;
-	bit to;
+	byte err, r, z, zl, kd, act;
+	bit to, hz, fire, wait2, more;
 
 	if
 	:: skip
@@ -822,18 +1045,23 @@ proctype Killer() {
 		w1_gone
 	fi;
 	if
-	:: kill(0, kd);
+	:: kill(0, kd, fire, 1, more);
 		if
-		:: skip
-		:: kill(R_K, kd) /* replaces the provisional 0 */
+		:: more -> /* replaces the provisional 0 */
+			more = 0;
+			kill(R_K, kd, fire, 0, more)
+		:: else
 		fi
-	:: kill(R_K, kd)
+	:: kill(R_K, kd, fire, 0, more)
 	fi;
 	if
-	:: skip
-	:: timedwait(KILLER, 0, err, r, to, z, act, kd); assert(err == OK)
+	:: wait2 ->
+		timedwait(KILLER, 0, err, r, to, hz, z, zl, act, kd, fire);
+		assert(err == OK);
+		k_done = 1
+	:: else
 	fi;
-	atomic { k_done = 1; err = 0; r = 0 }
+	atomic { err = 0; r = 0; wait2 = 0 }
 }
 
 /* The invariants, checked in every state. */
@@ -843,6 +1071,8 @@ end:	atomic {
 		(is_dying && reason != first) ||
 		(!is_dying && reason != 0) ||
 		(is_dead && (running > 0 || live > 0)) ||
+		(waking && !is_dying) ||
+		(zombies != 0 && !is_dying) ||
 		(freed && users > 0) ->
 		assert(false)
 	}
