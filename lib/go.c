@@ -127,14 +127,11 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 	tomb_t *t = w->t;
 	pthread_t prev;
-	bool has_prev = false, fire, owed;
+	bool has_prev = false, fire;
 	int rc = run_fn(w);
 
 	tomb__lock(t);
-	t->dead_cv_mode = DEAD_CV_DEFER;
 	fire = worker_ended_locked(t, w, rc);
-	owed = t->dead_cv_mode == DEAD_CV_OWED;
-	t->dead_cv_mode = DEAD_CV_NOW;
 	if (tomb_dying(t)) {
 		/* The list: the waiter joins this thread (see t->zombie). */
 		w->self = pthread_self();
@@ -149,8 +146,6 @@ static void *worker_main(void *p)
 		t->has_zombie = true;
 	}
 	tomb__unlock(t);
-	if (owed)
-		pthread_cond_broadcast(&t->dead_cv); /* see dead_cv_mode */
 	free(w);
 	/* The kill this return made wakes the sleepers and runs the callbacks
 	 * here, in the killing thread.  After that (or at once) t may be dead

@@ -115,10 +115,7 @@ void tomb__settle_locked(tomb_t *t)
 			return;
 		}
 		atomic_fetch_or(&t->state, TOMB_S_DEAD);
-		if (t->dead_cv_mode == DEAD_CV_DEFER)
-			t->dead_cv_mode = DEAD_CV_OWED;
-		else
-			pthread_cond_broadcast(&t->dead_cv);
+		pthread_cond_broadcast(&t->dead_cv);
 		if (t->dead_fd >= 0)
 			tomb__fd_signal(t->dead_fd);
 		if (t->parent != NULL)

@@ -81,15 +81,6 @@ struct tomb {
 	 * Uses CLOCK_MONOTONIC for timed waits. */
 	pthread_cond_t dead_cv;
 
-	/* DEAD's broadcast, put off until mu is released so that the woken
-	 * waiter does not queue on mu.  A returning worker with a thread of its
-	 * own sets it to DEAD_CV_DEFER around its own critical section; if that
-	 * section makes t DEAD, tomb__settle_locked leaves DEAD_CV_OWED and the
-	 * worker broadcasts after unlocking.  t is then dying and the worker on
-	 * the zombie list, so t outlives the broadcast: it is not freed before
-	 * this thread is joined.  DEAD_CV_NOW outside that section. */
-	enum { DEAD_CV_NOW, DEAD_CV_DEFER, DEAD_CV_OWED } dead_cv_mode;
-
 	/* How returns kill (enum tomb_lifetime), the limit on running workers
 	 * (0: none; under mu), and the name ("" if none).  Fixed at creation,
 	 * but for the limit. */
