@@ -103,7 +103,9 @@ TOMB_EXPORT const char *tomb_name(const tomb_t *t);
 /* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
  * a thread waits or sleeps on t, a callback runs, a callback that has not
  * run is still registered, t watches signals, or a child of t is not freed.
- * Joins any finished worker thread not yet joined. */
+ * Joins any finished worker thread not yet joined, and waits, rather than
+ * fail, while the kill that made t dying has still to wake the threads
+ * blocked on t (it does so after releasing t's lock). */
 TOMB_EXPORT int tomb_free(tomb_t *t);
 
 /* Starts fn(t, arg) on a new thread that t tracks (on a parked thread of

@@ -56,11 +56,10 @@ struct tomb {
 	 * increments it before the futex's own compare of `state` (in the
 	 * kernel), and a kill sets DYING before it reads this count (both
 	 * sequentially consistent), so either the sleeper sees DYING or the
-	 * kill sees the sleeper and wakes it, in tomb__after_kill (model/tomb.pml
-	 * checks this).  A
-	 * condition waiter stays counted until it has read `state` for the
-	 * last time, so that tomb_free (EBUSY while > 0) cannot free t under
-	 * it. */
+	 * kill sees the sleeper and wakes it, in tomb__after_kill
+	 * (model/tomb.pml checks this).  A condition waiter stays counted
+	 * until it has read `state` for the last time, so that tomb_free
+	 * (EBUSY while > 0) cannot free t under it. */
 	_Atomic uint32_t sleepers;
 
 	/* The reason in force and its message; meaningful once DYING.  Written
