@@ -12,18 +12,21 @@
 
 /* A running worker: allocated by tomb_go, linked in t's list under mu, and
  * unlinked by the worker once its function has returned; then freed by it,
- * or, if t was dying, put on t->zombies and freed by whoever joins it. */
+ * or, if t was dying and no waiter had claimed it, put on t->zombies and
+ * freed by whoever joins it. */
 struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
 	void *arg;
 	struct worker *prev, *next; /* t's running workers, or its zombies
 	                             * (next only), under t->mu */
-	pthread_t self;             /* on t->zombies: the thread to join */
+	pthread_t self;             /* its thread; written before tid */
 	_Atomic pid_t tid;          /* set by the thread when it starts */
 	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
 	char name[16];              /* what the thread is called; "" if none */
 	bool helper;                /* the library's own: see t->helpers */
+	bool claimed;               /* a waiter joins it (tomb__claim_locked),
+	                             * under t->mu */
 };
 
 static void link_locked(tomb_t *t, struct worker *w)
@@ -111,8 +114,10 @@ static int run_fn(struct worker *w)
 {
 	int rc;
 
+	/* Release: a waiter that sees tid may read w->self (see
+	 * tomb__claim_locked). */
 	atomic_store_explicit(&w->tid, (pid_t)syscall(SYS_gettid),
-	                      memory_order_relaxed);
+	                      memory_order_release);
 	if (w->name[0] != '\0')
 		pthread_setname_np(pthread_self(), w->name);
 	tomb__current = w->t;
@@ -128,13 +133,16 @@ static void *worker_main(void *p)
 	tomb_t *t = w->t;
 	pthread_t prev;
 	bool has_prev = false, fire;
-	int rc = run_fn(w);
+	int rc;
 
+	w->self = pthread_self();
+	rc = run_fn(w);
 	tomb__lock(t);
 	fire = worker_ended_locked(t, w, rc);
-	if (tomb_dying(t)) {
+	if (w->claimed) {
+		; /* a waiter joins this thread; nobody else may */
+	} else if (tomb_dying(t)) {
 		/* The list: the waiter joins this thread (see t->zombie). */
-		w->self = pthread_self();
 		w->next = t->zombies;
 		t->zombies = w;
 		w = NULL;
@@ -177,6 +185,24 @@ int tomb__worker_run(struct worker *w, const char *home,
 	if (fire)
 		tomb__after_kill(t);
 	return parked;
+}
+
+size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
+{
+	size_t n = 0;
+
+	if (t->pool != NULL || t->live > max)
+		return 0;
+	for (struct worker *w = t->workers_head; w != NULL; w = w->next) {
+		/* A worker whose thread has not started yet (tid 0) may be one
+		 * whose pthread_create is still to fail: leave it. */
+		if (w->claimed ||
+		    atomic_load_explicit(&w->tid, memory_order_acquire) == 0)
+			continue;
+		w->claimed = true;
+		out[n++] = w->self;
+	}
+	return n;
 }
 
 bool tomb__has_zombies_locked(const tomb_t *t)
@@ -264,6 +290,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	strncpy(w->name, name, sizeof(w->name) - 1);
 	w->name[sizeof(w->name) - 1] = '\0';
 	w->helper = helper;
+	w->claimed = false;
 
 	tomb__lock(t);
 	if (helper)

@@ -164,12 +164,19 @@ struct tomb {
 	 * return while t is dying.
 	 *
 	 * After DEAD, one waiter (or tomb_free) takes both (tomb__take_zombies),
-	 * sets `joining`, joins them without mu, then clears `joining` and
-	 * broadcasts dead_cv. */
+	 * counts itself in `joining`, joins them without mu, then uncounts
+	 * itself and broadcasts dead_cv.
+	 *
+	 * A claim, before DEAD: an untimed waiter on a tomb without a pool, with
+	 * at most CLAIM_MAX workers running, marks them claimed (under mu) and
+	 * joins them itself, counted in `joining`, so that it sleeps once, in
+	 * the join, not first for DEAD and then for the exit.  A claimed worker
+	 * goes on neither the chain nor the list.  A waiter that sees DEAD
+	 * returns only once `joining` is 0: every thread is joined by then. */
 	pthread_t zombie;
 	bool has_zombie;
 	struct worker *zombies;
-	bool joining;
+	uint32_t joining;
 
 	/* Threads inside tomb_wait/tomb_timedwait; tomb_free is EBUSY while > 0. */
 	uint32_t waiters;
@@ -307,6 +314,11 @@ struct zombies {
 	bool has_chain;
 	struct worker *list;
 };
+
+/* With t->mu held: marks up to max of t's running workers (none if more
+ * than max run, or t has a pool) as claimed by the caller, who must join
+ * them, and puts their threads in out.  How many it claimed. */
+size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max);
 
 /* With t->mu held: whether t has threads to join, and takes them all. */
 bool tomb__has_zombies_locked(const tomb_t *t);

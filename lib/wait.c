@@ -19,15 +19,16 @@ static void join_zombie_locked(tomb_t *t)
 			struct zombies z;
 
 			tomb__take_zombies_locked(t, &z);
-			t->joining = true;
+			t->joining++;
 			tomb__unlock(t);
 			tomb__join_zombies(&z);
 			tomb__lock(t);
-			t->joining = false;
+			t->joining--;
 			pthread_cond_broadcast(&t->dead_cv);
 		} else {
 			/* Another waiter joins a thread that has returned: that
-			 * ends soon, whatever the deadline. */
+			 * ends soon, whatever the deadline (t is DEAD, so a
+			 * claimed worker has returned too). */
 			pthread_cond_wait(&t->dead_cv, &t->mu);
 		}
 	}
@@ -61,6 +62,31 @@ static void reap_children_locked(tomb_t *t)
 			pthread_cond_broadcast(&t->dead_cv); /* for tomb_free(c) */
 		c = c->sib_next;
 	}
+}
+
+/* The most workers an untimed waiter joins directly (see `joining` in
+ * tomb_private.h).  A waiter asleep in one join cannot be woken for the
+ * next, so with many workers it waits for DEAD once and joins threads that
+ * have mostly exited by then. */
+#define CLAIM_MAX 16
+
+/* With t->mu held and t not DEAD: claims and joins t's running workers if
+ * there are few (releasing mu meanwhile).  Whether it joined any. */
+static bool join_claimed_locked(tomb_t *t)
+{
+	pthread_t th[CLAIM_MAX];
+	size_t n = tomb__claim_locked(t, th, CLAIM_MAX);
+
+	if (n == 0)
+		return false;
+	t->joining++;
+	tomb__unlock(t);
+	for (size_t i = 0; i < n; i++)
+		pthread_join(th[i], NULL);
+	tomb__lock(t);
+	t->joining--;
+	pthread_cond_broadcast(&t->dead_cv);
+	return true;
 }
 
 /* How long a waiter on a tomb with a pool watches for DEAD before it
@@ -125,6 +151,8 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 			tomb__lock(t);
 			continue;
 		}
+		if (abstime == NULL && join_claimed_locked(t))
+			continue;
 		if (abstime == NULL)
 			pthread_cond_wait(&t->dead_cv, &t->mu);
 		else if (pthread_cond_timedwait(&t->dead_cv, &t->mu, abstime) ==

@@ -89,7 +89,7 @@ END_TEST
 
 /* Rule 4: when wait returns, every thread has finished, not just its
  * function: each thread's last user-space act came before the return. */
-static void check_all_exited(bool by_kill)
+static void check_all_exited(bool by_kill, int n)
 {
 	enum { N = 32 };
 	struct job jobs[N];
@@ -100,7 +100,7 @@ static void check_all_exited(bool by_kill)
 	/* Workers hold on until all have started: with the tomb lifetime, the
 	 * first to return while it is the only one live would kill the tomb. */
 	sem_init(&all_started, 0, 0);
-	for (int i = 0; i < N; i++) {
+	for (int i = 0; i < n; i++) {
 		job_init(&jobs[i], 0);
 		jobs[i].until_dying = by_kill;
 		jobs[i].go_ahead = by_kill ? NULL : &all_started;
@@ -109,28 +109,90 @@ static void check_all_exited(bool by_kill)
 	if (by_kill)
 		ck_assert_int_eq(tomb_kill(t, ECANCELED), 0);
 	else
-		for (int i = 0; i < N; i++)
+		for (int i = 0; i < n; i++)
 			sem_post(&all_started);
 	ck_assert_int_eq(tomb_wait(t), by_kill ? ECANCELED : 0);
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < n; i++)
 		ck_assert_msg(atomic_load(&jobs[i].probe.exited),
 		              "thread %d had not exited when wait returned", i);
 	ck_assert_int_eq(settled_thread_count(base), base);
 	ck_assert_int_eq(tomb_free(t), 0);
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < n; i++)
 		exit_probe_destroy(&jobs[i].probe);
 	sem_destroy(&all_started);
 }
 
 START_TEST(test_wait_means_threads_ended_after_kill)
 {
-	check_all_exited(true);
+	check_all_exited(true, 32);
 }
 END_TEST
 
 START_TEST(test_wait_means_threads_ended_after_returns)
 {
-	check_all_exited(false);
+	check_all_exited(false, 32);
+}
+END_TEST
+
+/* The same with few workers: the waiter joins them itself (a claim, see
+ * tomb_private.h), rather than waiting for DEAD first. */
+START_TEST(test_wait_means_few_threads_ended_after_kill)
+{
+	check_all_exited(true, 3);
+}
+END_TEST
+
+START_TEST(test_wait_means_few_threads_ended_after_returns)
+{
+	check_all_exited(false, 3);
+}
+END_TEST
+
+/* Every waiter's return comes after the thread's end, not only the one
+ * waiter's that joined it: the others see DEAD while that join may still be
+ * going on (the probe lingers in the exiting thread). */
+struct probe_waiter {
+	tomb_t *t;
+	struct exit_probe *probe;
+	int got;
+	bool exited;
+};
+
+static void *probe_waiter_main(void *arg)
+{
+	struct probe_waiter *w = arg;
+
+	w->got = tomb_wait(w->t);
+	w->exited = atomic_load(&w->probe->exited);
+	return NULL;
+}
+
+START_TEST(test_every_waiter_returns_after_thread_ended)
+{
+	enum { N = 4 };
+	tomb_t *t = tomb_new();
+	struct job j;
+	struct probe_waiter w[N];
+	pthread_t th[N];
+
+	job_init(&j, 0);
+	j.until_dying = true;
+	ck_assert_int_eq(tomb_go(t, job_worker, &j), 0);
+	for (int i = 0; i < N; i++) {
+		w[i] = (struct probe_waiter){.t = t, .probe = &j.probe, .got = -1};
+		ck_assert_int_eq(
+			pthread_create(&th[i], NULL, probe_waiter_main, &w[i]), 0);
+	}
+	ck_assert_int_eq(tomb_kill(t, EPIPE), 0);
+	ck_assert_int_eq(tomb_wait(t), EPIPE);
+	ck_assert(atomic_load(&j.probe.exited));
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(pthread_join(th[i], NULL), 0);
+		ck_assert_int_eq(w[i].got, EPIPE);
+		ck_assert_msg(w[i].exited, "waiter %d returned before the exit", i);
+	}
+	ck_assert_int_eq(tomb_free(t), 0);
+	exit_probe_destroy(&j.probe);
 }
 END_TEST
 
@@ -350,6 +412,9 @@ Suite *make_go_suite(void)
 	tcase_add_test(tc, test_last_return_kills_with_zero);
 	tcase_add_test(tc, test_wait_means_threads_ended_after_kill);
 	tcase_add_test(tc, test_wait_means_threads_ended_after_returns);
+	tcase_add_test(tc, test_wait_means_few_threads_ended_after_kill);
+	tcase_add_test(tc, test_wait_means_few_threads_ended_after_returns);
+	tcase_add_test(tc, test_every_waiter_returns_after_thread_ended);
 	tcase_add_test(tc, test_go_while_dying);
 	tcase_add_test(tc, test_go_after_dead);
 	tcase_add_test(tc, test_go_null_function);
