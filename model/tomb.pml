@@ -8,9 +8,9 @@
  *
  * THE THREADS
  *   MAIN    tomb_go(W1), tomb_go(W2) (either may fail in pthread_create),
- *           tomb_wait or tomb_timedwait, waits for KILLER's hand-off,
- *           tomb_free; if that is EBUSY, tomb_wait and tomb_free again,
- *           which must succeed.
+ *           tomb_wait (which may claim) or tomb_timedwait, waits for
+ *           KILLER's hand-off, tomb_free; if that is EBUSY, tomb_wait and
+ *           tomb_free again, which must succeed.
  *   W1      a worker that waits on a tomb_cond_t for a predicate (untimed or
  *           timed): futex_waitv on the cond's seq and t->state, or, when
  *           futex_waitv is missing, the node on t->condq.  It returns 0, 1
@@ -20,7 +20,8 @@
  *   KILLER  perhaps sets W1's predicate, signals and waits for W1 to leave
  *           its wait (a hand-off on a ghost flag), then tomb_kill(t, 0) or
  *           tomb_kill(t, 3), perhaps tomb_kill(t, 3) after a 0, and perhaps
- *           tomb_wait as a second waiter (the `joining` path).  Its hand-off
+ *           tomb_wait as a second waiter (the `joining` path: it may claim
+ *           workers, or wait for MAIN's claim or join).  Its hand-off
  *           to MAIN (ghost k_done) comes after that wait, or, without it,
  *           with the unlock of its last kill: the earliest point at which
  *           MAIN could know from t that the kill took effect.  So MAIN may
@@ -42,10 +43,24 @@
  *     into `zombie` and, after its unlock, joins its predecessor.  A worker
  *     returning while t is dying puts itself on the zombie list (`zombies`)
  *     and exits without joining anyone.
- *   - After DEAD, one waiter (or tomb_free) takes the chain's head and the
- *     whole list (tomb__take_zombies_locked), sets `joining`, joins them
- *     without mu (tomb__join_zombies), then clears `joining` and
- *     broadcasts dead_cv.
+ *   - A claim, before DEAD (join_claimed_locked, tomb__claim_locked): an
+ *     untimed waiter, under mu, marks each worker on t's list whose thread
+ *     has set its tid and that nobody claimed yet as `claimed`, counts
+ *     itself in `joining` (a counter), unlocks, joins them, then locks,
+ *     uncounts itself, broadcasts dead_cv and looks again.  A claimed
+ *     worker, at its return, goes on neither the chain nor the list: it
+ *     frees its record and exits.  The code claims whenever it can with
+ *     at most CLAIM_MAX (16) workers running and no pool; the model, with
+ *     two workers and no pool, lets an untimed waiter that can claim
+ *     either claim or wait on dead_cv (as with more workers or a pool).
+ *     A timed waiter never claims.
+ *   - After DEAD, one waiter takes the chain's head and the whole list
+ *     (tomb__take_zombies_locked), counts itself in `joining`, joins them
+ *     without mu (tomb__join_zombies), then uncounts itself and broadcasts
+ *     dead_cv; or tomb_free, once nobody waits, takes and joins what is
+ *     left.  A waiter that sees DEAD returns only once there is nothing
+ *     left to take and `joining` is 0 (join_zombie_locked): a claimer or
+ *     another waiter may still be joining threads.
  *   - If the return killed t, the worker runs tomb__after_kill after its
  *     unlock, before it exits.
  *
@@ -55,6 +70,9 @@
  *                               the fields of struct tomb (tomb_private.h);
  *                               state takes the values ALIVE, DYING, DEAD;
  *                               `zombies` holds the list's workers as bits.
+ *   listed, claimed             t's list of running workers (workers_head),
+ *                               as bits, but only those whose tid is set,
+ *                               and each worker's `claimed` flag (go.c).
  *   mu                          t->mu (a bit, taken by `!mu -> mu = 1`).
  *   dead_cv, slot_cv            pthread_cond_t: the set of threads blocked in
  *                               it, as bits.  pthread_cond_wait joins the set
@@ -81,7 +99,12 @@
  *                               (go.c).
  *   take_zombies, join_zombies  tomb__take_zombies_locked, tomb__join_zombies
  *                               (go.c); HAS_ZOMBIES tomb__has_zombies_locked.
+ *   thread_start                worker_main's start and run_fn's store of
+ *                               the tid (go.c).
  *   timedwait, join_zombie      tomb_timedwait, join_zombie_locked (wait.c).
+ *   wait_decide's claim, W_CLAIM
+ *                               join_claimed_locked (wait.c),
+ *                               tomb__claim_locked (go.c).
  *   Worker2's body              tomb_wait_dying, as tomb_sleep calls it.
  *   Worker1's body, KILLER's signal
  *                               tomb_cond_wait, wait_registered, cond_wake.
@@ -105,9 +128,11 @@
  *     load of `sleepers` with the FUTEX_WAKE on state (for the same reason,
  *     and because a thread queued on state is counted), then mu with the
  *     clearing of `waking` and the broadcast;
- *   - the joins of tomb__join_zombies are one step, taken once every thread
- *     taken has exited (a join only waits for an exit, and the joiner does
- *     nothing else meanwhile);
+ *   - the joins of tomb__join_zombies, and those of a claim, are one step,
+ *     taken once every thread taken has exited (a join only waits for an
+ *     exit, and the joiner does nothing else meanwhile);
+ *   - a worker's thread starting and storing its tid are one step (before
+ *     the tid, it writes only w->self, which a claimer reads after it);
  *   - tomb_cond_wait counts itself in c's waiters and t's sleepers in one
  *     step (no thread reads both), and reads seq and the state and unlocks
  *     m in one step (while W1 holds m neither a signal nor a kill can change
@@ -120,7 +145,9 @@
  * WHAT IT LEAVES OUT: parents and children (children_live, pinned),
  * callbacks (hooks, firing, kill_fires, tomb_off), helpers (the signal
  * watcher), pools (tomb__worker_run, whose threads nobody joins: there only
- * `waking` and `firing` keep t alive for the tail of a kill), the
+ * `waking` and `firing` keep t alive for the tail of a kill; and their
+ * waiters' spin before they sleep), more than CLAIM_MAX workers (both
+ * stand behind an untimed waiter's choice not to claim), the
  * descriptors of tomb_dying_fd/tomb_dead_fd, messages (msg, owned),
  * tomb_trygo and the EDEADLK check (MAIN is no worker), sleepers that are
  * no workers, EINTR and spurious futex returns, the order of the joins of
@@ -133,14 +160,15 @@
  *     blocked forever on a futex, a pthread_cond_t, mu or a join; tomb_free
  *     waiting for a `waking` that nobody clears);
  *   - state is only ever ALIVE, DYING or DEAD (dead implies dying);
- *     `waking` and the zombie list only while dying;
+ *     `waking` and the zombie list only while dying; only waiters count
+ *     in `joining` (so tomb_free is EBUSY while one joins threads);
  *   - DEAD only once every worker function has returned, and no worker
  *     starts after DEAD;
  *   - once dying, the reason is the first non-zero reason any kill gave
  *     (ghost `first`), or 0 if none did;
  *   - tomb_wait returns only when every worker thread has been joined
- *     (ghost `joined`, directly or through the chain), and with the reason
- *     in force;
+ *     (ghost `joined`, directly, through the chain or by a claimer, each
+ *     exactly once), and with the reason in force;
  *   - tomb_free succeeds only when no worker runs, nobody waits or sleeps
  *     on t, and it has joined every worker thread (those still in their
  *     tail among them) before t is gone; it is EBUSY only while a worker
@@ -169,6 +197,9 @@
  *   8  the waiter joins the reap chain alone, as before the zombie list:
  *      tomb_wait returns before a worker that returned while dying is
  *      joined (assertion ALL_JOINED).
+ *   9  a claimer does not count itself in `joining`: a second waiter that
+ *      sees DEAD returns while a claimed thread is still to be joined
+ *      (assertion ALL_JOINED).
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -217,6 +248,7 @@
 #define W_DEAD 2
 #define W_TIMEDOUT 3
 #define W_WAIT 4
+#define W_CLAIM 5
 
 /* What tomb_free does next (FREEWAIT: it waits for `waking`). */
 #define FREEWAIT 21
@@ -241,7 +273,11 @@ byte slot_waiters;
 bit has_zombie;
 byte zombie;
 byte zombies;       /* the zombie list: the workers on it, as bits */
-bit joining;
+byte joining;       /* waiters joining threads without mu (a count) */
+byte listed;        /* t's list of running workers, as bits, but only those
+                     * whose thread has set its tid (the claimable ones) */
+byte claimed;       /* the workers' `claimed` flags, as bits (a worker's is
+                     * cleared when it reads it at its return: unused after) */
 bit waking;         /* the kill has still to wake the sleepers on state */
 bit condq;          /* W1's node is on t->condq */
 byte dead_cv;       /* threads blocked in pthread_cond_wait(&t->dead_cv) */
@@ -455,15 +491,17 @@ inline kill(r, kd, fire, more_ok, more) {
 	fi
 }
 
-/* The end of worker_main's critical section (go.c), with mu held: the
- * zombie list if t is dying (the waiter joins this thread) or else the reap
- * chain (whoever joins this thread joins its predecessor); unlock.  Without
- * a kill to finish, the unlock is the worker's last access to t. */
+/* The end of worker_main's critical section (go.c), with mu held: nothing
+ * if a waiter claimed this thread (it joins it), else the zombie list if t
+ * is dying (the waiter joins this thread) or else the reap chain (whoever
+ * joins this thread joins its predecessor); unlock.  Without a kill to
+ * finish, the unlock is the worker's last access to t. */
 inline worker_file(me, prev, hp, fire) {
 	assert(!fire || is_dying);
 	if
-	:: is_dying -> zombies = zombies | BIT(me)
-	:: else ->
+	:: claimed & BIT(me) -> claimed = claimed & ~BIT(me)
+	:: !(claimed & BIT(me)) && is_dying -> zombies = zombies | BIT(me)
+	:: !(claimed & BIT(me)) && !is_dying ->
 		hp = has_zombie;
 		prev = zombie;
 		zombie = me;
@@ -477,12 +515,13 @@ inline worker_file(me, prev, hp, fire) {
 }
 
 /* The epilogue of worker_main for worker me whose function returned rc
- * (go.c): uncount (worker_ended_locked, worker_returned_locked), the list
- * or the chain, unlock; then the rest of this return's kill, the join of the predecessor
- * (on the chain only), exit. */
+ * (go.c): unlink and uncount (worker_ended_locked, worker_returned_locked),
+ * the claim, the list or the chain, unlock; then the rest of this return's
+ * kill, the join of the predecessor (on the chain only), exit. */
 inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 	atomic { !mu -> mu = 1; assert(!freed);
 		running--;
+		listed = listed & ~BIT(me);
 		live--;
 		ended++;
 		/* worker_returned_locked: which kill, if any. */
@@ -646,14 +685,14 @@ inline join_zombies(hz, z, zl) {
 inline join_zombie(me, hz, z, zl) {
 	do
 	:: atomic { HAS_ZOMBIES ->
-		take_zombies(hz, z, zl); joining = 1; mu = 0 };
+		take_zombies(hz, z, zl); joining++; mu = 0 };
 		join_zombies(hz, z, zl);
-		atomic { !mu -> mu = 1; assert(!freed); joining = 0; dead_cv = 0;
+		atomic { !mu -> mu = 1; assert(!freed); joining--; dead_cv = 0;
 			hz = 0; z = 0; zl = 0 }
-	:: atomic { !HAS_ZOMBIES && joining ->
+	:: atomic { !HAS_ZOMBIES && joining > 0 ->
 		dead_cv = dead_cv | BIT(me); mu = 0 };
 		atomic { (dead_cv & BIT(me)) == 0 && !mu -> mu = 1 }
-	:: !HAS_ZOMBIES && !joining -> break
+	:: !HAS_ZOMBIES && joining == 0 -> break
 	od
 }
 
@@ -661,12 +700,35 @@ inline join_zombie(me, hz, z, zl) {
  * nothing runs (tomb_timedwait). */
 #define WAIT_KILLS (!is_dying && lifetime != LT_TOMB && live == 0)
 
-/* One turn of tomb_timedwait's loop, with mu held. */
-inline wait_decide(me, act, kd, to) {
+/* The workers a claim would take (tomb__claim_locked): those on t's list
+ * whose thread has started (tid set) and that no waiter has claimed. */
+#define CLAIMABLE (listed & ~claimed)
+
+/* How much a claimer counts itself in `joining`: MUTANT 9 does not, so a
+ * waiter that sees DEAD may return before a claimed thread is joined. */
+#if MUTANT == 9
+#define CLAIM_COUNT 0
+#else
+#define CLAIM_COUNT 1
+#endif
+
+/* One turn of tomb_timedwait's loop, with mu held.  An untimed waiter that
+ * finds claimable workers either claims them (join_claimed_locked: it marks
+ * them, counts itself in `joining` and unlocks, to join them) or, as it
+ * would with more than CLAIM_MAX workers running or on a tomb with a pool
+ * (neither of which the model has), waits on dead_cv.  A timed waiter
+ * never claims. */
+inline wait_decide(me, timed, act, kd, to, cl) {
 	if
 	:: WAIT_KILLS -> act = W_KILL; kill_first(0, kd)
 	:: !WAIT_KILLS && is_dead -> act = W_DEAD
 	:: !WAIT_KILLS && !is_dead && to -> act = W_TIMEDOUT
+	:: !WAIT_KILLS && !is_dead && !to && !timed && CLAIMABLE != 0 ->
+		act = W_CLAIM;
+		cl = CLAIMABLE;
+		claimed = claimed | cl;
+		joining = joining + CLAIM_COUNT;
+		mu = 0
 	:: !WAIT_KILLS && !is_dead && !to ->
 		/* pthread_cond_(timed)wait(&t->dead_cv, &t->mu) */
 		act = W_WAIT;
@@ -679,37 +741,47 @@ inline wait_decide(me, act, kd, to) {
  * pthread_cond_timedwait may give up at any moment, even once woken.  A
  * kill that fires (never, here: nothing runs, so nothing sleeps) is
  * finished without mu. */
-inline timedwait(me, timed, err, r, to, hz, z, zl, act, kd, fire) {
+inline timedwait(me, timed, err, r, to, hz, z, zl, cl, act, kd, fire) {
 	to = 0;
 	atomic { !mu -> mu = 1; assert(!freed);
 		waiters++;
 		waited = 1;
-		wait_decide(me, act, kd, to) };
+		wait_decide(me, timed, act, kd, to, cl) };
 	do
 	:: act == W_KILL ->
 		KILL_MID(0, kd)
 		atomic { kill_rest(kd, fire);
 			if
 			:: fire -> mu = 0
-			:: else -> wait_decide(me, act, kd, to)
+			:: else -> wait_decide(me, timed, act, kd, to, cl)
 			fi };
 		if
 		:: fire ->
 			after_kill(fire, 0);
 			atomic { !mu -> mu = 1; assert(!freed);
-				wait_decide(me, act, kd, to) }
+				wait_decide(me, timed, act, kd, to, cl) }
 		:: else
 		fi
 	:: act == W_WAIT ->
 		if
 		:: atomic { (dead_cv & BIT(me)) == 0 && !mu -> mu = 1;
-			wait_decide(me, act, kd, to) }
+			wait_decide(me, timed, act, kd, to, cl) }
 		:: atomic { timed && !mu ->
 			dead_cv = dead_cv & ~BIT(me);
 			mu = 1;
 			to = 1;
-			wait_decide(me, act, kd, to) }
+			wait_decide(me, timed, act, kd, to, cl) }
 		fi
+	:: act == W_CLAIM ->
+		/* pthread_join of each claimed thread, without mu (one step, as
+		 * in join_zombies); then lock, uncount, broadcast dead_cv and
+		 * look again. */
+		join_zombies(0, 0, cl);
+		atomic { !mu -> mu = 1; assert(!freed);
+			joining = joining - CLAIM_COUNT;
+			dead_cv = 0;
+			cl = 0;
+			wait_decide(me, timed, act, kd, to, cl) }
 	:: act == W_DEAD -> join_zombie(me, hz, z, zl); err = OK; break
 	:: act == W_TIMEDOUT -> err = ETIMEDOUT; break
 	od;
@@ -788,7 +860,7 @@ inline free_tomb(err, hz, z, zl) {
 }
 
 proctype Main() {
-	byte err, ebefore, r, z, zl, kr, kd, act;
+	byte err, ebefore, r, z, zl, cl, kr, kd, act;
 	bit swaited, to, hz, fire;
 
 	go(W1, err, ebefore, swaited, kr, kd, fire);
@@ -798,19 +870,31 @@ proctype Main() {
 	fi;
 	go(W2, err, ebefore, swaited, kr, kd, fire);
 	if
-	:: timedwait(MAIN, 0, err, r, to, hz, z, zl, act, kd, fire)
-	:: timedwait(MAIN, 1, err, r, to, hz, z, zl, act, kd, fire)
+	:: timedwait(MAIN, 0, err, r, to, hz, z, zl, cl, act, kd, fire)
+	:: timedwait(MAIN, 1, err, r, to, hz, z, zl, cl, act, kd, fire)
 	fi;
 	k_done; /* KILLER's hand-off (it may still be in tomb__after_kill) */
 	free_tomb(err, hz, z, zl);
 	if
 	:: err == EBUSY ->
-		timedwait(MAIN, 0, err, r, to, hz, z, zl, act, kd, fire);
+		timedwait(MAIN, 0, err, r, to, hz, z, zl, cl, act, kd, fire);
 		assert(err == OK);
 		free_tomb(err, hz, z, zl);
 		assert(err == OK)
 	:: else -> assert(err == OK)
 	fi
+}
+
+/* Worker me's thread starts, once go made it (or the proctype ends, if
+ * go failed), and sets w->self and then, with release, its tid (worker_main,
+ * run_fn): from here a waiter may claim it.  One step: the thread touches
+ * nothing another thread reads before its tid. */
+inline thread_start(me) {
+	atomic { started[me] != 0 ->
+		if
+		:: started[me] == 1 -> listed = listed | BIT(me)
+		:: else
+		fi }
 }
 
 /* lock(m) done: the predicate (under m) and tomb_cond_wait's first look
@@ -829,7 +913,7 @@ proctype Worker1() {
 	byte err, sq, st, rc, kr, kd, prev;
 	bit hp, timed, cancelled, fire;
 
-	started[W1] != 0;
+	thread_start(W1);
 	if
 	:: started[W1] == 2 -> goto done
 	:: else
@@ -952,7 +1036,7 @@ proctype Worker2() {
 	byte err, st, rc, kr, kd, prev;
 	bit hp, timed, counted, fire;
 
-	started[W2] != 0;
+	thread_start(W2);
 	if
 	:: started[W2] == 2 -> goto done
 	:: else
@@ -1026,7 +1110,7 @@ done:
 }
 
 proctype Killer() {
-	byte err, r, z, zl, kd, act;
+	byte err, r, z, zl, cl, kd, act;
 	bit to, hz, fire, wait2, more;
 
 	if
@@ -1056,7 +1140,7 @@ proctype Killer() {
 	fi;
 	if
 	:: wait2 ->
-		timedwait(KILLER, 0, err, r, to, hz, z, zl, act, kd, fire);
+		timedwait(KILLER, 0, err, r, to, hz, z, zl, cl, act, kd, fire);
 		assert(err == OK);
 		k_done = 1
 	:: else
@@ -1073,6 +1157,7 @@ end:	atomic {
 		(is_dead && (running > 0 || live > 0)) ||
 		(waking && !is_dying) ||
 		(zombies != 0 && !is_dying) ||
+		(joining > waiters) ||
 		(freed && users > 0) ->
 		assert(false)
 	}
