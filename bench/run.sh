@@ -33,8 +33,8 @@ declare -A prog=(
 )
 impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
 
-# Runs one measurement; its lines go to $raw, skips are shown.
-measure() { # impl metric n
+# Runs one measurement, $runs runs by default; its lines go to $raw.
+measure() { # impl metric n [runs]
 	local p=$bindir/${prog[$1]}
 	local line
 	if [ ! -x "$p" ]; then
@@ -45,35 +45,72 @@ measure() { # impl metric n
 	if [ "$2" = poll ] && [ "${prog[$1]}" != bench-c ]; then
 		# Below a nanosecond: the peers count picoseconds, and the
 		# record keeps ns with decimals, as bench-c prints them.
-		BENCH_LOOP_SCALE=1000 "$p" "$1" "$2" "$3" "$runs" |
+		BENCH_LOOP_SCALE=1000 "$p" "$1" "$2" "$3" "${4:-$runs}" |
 			awk '$1 == "skip" { print; next } { $4 = sprintf("%.3f", $4 / 1000); print }' \
 			>>"$raw" || status=$?
 	else
-		"$p" "$1" "$2" "$3" "$runs" >>"$raw" || status=$?
+		"$p" "$1" "$2" "$3" "${4:-$runs}" >>"$raw" || status=$?
 	fi
 	[ $status -eq 0 ] ||
 		echo "skip $2 $1 $(basename "$p") failed (exit $status)" >>"$raw"
-	line=$(tail -n 1 "$raw")
-	printf '  %-12s %-13s n=%-6s %s\n' "$1" "$2" "$3" "${line##* }" >&2
+}
+
+# Shows the median so far of (impl, metric, n), or its skip.
+show() { # impl metric n
+	awk -v i="$1" -v m="$2" -v n="$3" '
+		$1 == "skip" && $2 == m && $3 == i { s = "skip"; next }
+		$1 == m && $2 == i && $3 == n { a[++k] = $4 + 0 }
+		END {
+			if (k == 0) { printf "  %-12s %-13s n=%-6s %s\n", i, m, n, s; exit }
+			for (x = 2; x <= k; x++)
+				for (y = x; y > 1 && a[y - 1] > a[y]; y--) {
+					t = a[y]; a[y] = a[y - 1]; a[y - 1] = t
+				}
+			printf "  %-12s %-13s n=%-6s %s\n", i, m, n, k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+		}' "$raw" >&2
+}
+
+# The impls compared in a ratio are measured in turns, one run each per
+# turn (each turn a new process, after its own warm-up), so that a slow
+# minute of this shared machine falls on all of them, not on one.
+# An impl given as IMPL/METRIC is measured on that metric instead.
+rounds() { # metric n impl...
+	local m=$1 n=$2 r i
+	shift 2
+	for r in $(seq "$runs"); do
+		for i in "$@"; do
+			case $i in
+			*/*) measure "${i%/*}" "${i#*/}" "$n" 1 ;;
+			*) measure "$i" "$m" "$n" 1 ;;
+			esac
+		done
+	done
+	for i in "$@"; do
+		case $i in
+		*/*) show "${i%/*}" "${i#*/}" "$n" ;;
+		*) show "$i" "$m" "$n" ;;
+		esac
+	done
 }
 
 echo "bench: $runs run(s) of each; medians below" >&2
-for i in $impls; do measure "$i" poll 1; done
+rounds poll 1 $impls
 for n in $spawn_ns; do
-	for i in $impls; do measure "$i" spawn "$n"; done
+	rounds spawn "$n" $impls
 done
 for n in $kill_ns; do
-	for i in pthread jthread go-tomb go-errgroup gcancellable; do
-		measure "$i" kill "$n"
+	# The ratios' three in turns; the other ways and peers after them.
+	rounds kill "$n" pthread jthread tomb/kill-cond tomb-pool/kill-cond
+	for i in go-tomb go-errgroup gcancellable; do
+		measure "$i" kill "$n"; show "$i" kill "$n"
 	done
-	for m in kill-cond kill-sleep kill-poll-fd kill-spin; do
-		measure tomb "$m" "$n"
-		measure tomb-pool "$m" "$n"
+	for m in kill-sleep kill-poll-fd kill-spin; do
+		for i in tomb tomb-pool; do measure "$i" "$m" "$n"; show "$i" "$m" "$n"; done
 	done
 done
-for i in $impls; do measure "$i" hook 1; done
-for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; done
-for i in $impls; do measure "$i" mem-rss "$mem_n"; done
+for i in $impls; do measure "$i" hook 1; show "$i" hook 1; done
+for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; show "$i" mem "$mem_n"; done
+for i in $impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
 
 # Medians: one record per (metric, impl, n).
 awk '

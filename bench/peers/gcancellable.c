@@ -139,8 +139,6 @@ static gpointer blocked_worker(gpointer data)
 
 static void group_start(struct group *g, long n)
 {
-	int i;
-
 	g->cancel = g_cancellable_new();
 	g_mutex_init(&g->m);
 	g_cond_init(&g->ready_cond);
@@ -155,9 +153,7 @@ static void group_start(struct group *g, long n)
 	g_mutex_unlock(&g->m);
 	if (g->failed != NULL)
 		peer_die("%s", g->failed);
-	/* Give the last ones the CPU to finish entering their poll. */
-	for (i = 0; i < 100; i++)
-		g_thread_yield();
+	peer_settle(n); /* as bench-c: let them reach the kernel */
 }
 
 /* The kill and the wait: g_cancellable_cancel, then join every worker. */

@@ -116,9 +116,7 @@ struct group {
 		std::unique_lock<std::mutex> lk(m);
 		ready_cv.wait(lk, [this] { return ready == n; });
 		lk.unlock();
-		/* Give the last ones the CPU to finish entering their wait. */
-		for (int i = 0; i < 100; i++)
-			std::this_thread::yield();
+		peer_settle(n); /* as bench-c: let them reach the kernel */
 	}
 
 	/* The kill and the wait: request_stop, then join every worker. */

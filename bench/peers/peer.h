@@ -83,6 +83,19 @@ static inline long long peer_now_ns(void)
 	return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+/*
+ * Once n workers have said they are about to block: the pause that bench-c
+ * makes too (bench/README.md), 5 ms + 20 us per worker, so that they are
+ * in the kernel and every impl's kill starts from the same idle CPUs.
+ */
+static inline void peer_settle(long n)
+{
+	struct timespec d = {0, 5000000 + n * 20000};
+
+	while (nanosleep(&d, &d) != 0 && errno == EINTR)
+		;
+}
+
 static inline void peer_result(const struct peer_args *a, long long value)
 {
 	printf("%s %s %ld %lld\n", a->metric, a->impl, a->n, value);

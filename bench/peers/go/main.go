@@ -177,16 +177,15 @@ func newGroup(impl string) group {
 }
 
 // startBlocked starts n blocked workers and returns once all n have
-// called ready.Done(), then yields so that the last ones reach their
-// receive.
+// called ready.Done(), after the pause bench-c makes too (5 ms + 20 us per
+// worker), so that the last ones reach their receive and every impl's kill
+// starts from the same idle CPUs.
 func startBlocked(g group, n int) {
 	var ready sync.WaitGroup
 	ready.Add(n)
 	g.start(n, &ready)
 	ready.Wait()
-	for i := 0; i < 100; i++ {
-		runtime.Gosched()
-	}
+	time.Sleep(5*time.Millisecond + time.Duration(n)*20*time.Microsecond)
 }
 
 // Loops that time one cheap check run until a run lasts about loopNs,
