@@ -109,13 +109,23 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
 	return worker_returned_locked(t, rc);
 }
 
+/* Frees a record whose function has run (NULL: nothing). */
+static void free_worker(struct worker *w)
+{
+	if (w == NULL)
+		return;
+	TOMB_ANN_FORGET(&w->tid); /* its storage may be reused now */
+	free(w);
+}
+
 /* Runs w's function as a worker of w->t on this thread. */
 static int run_fn(struct worker *w)
 {
 	int rc;
 
 	/* Release: a waiter that sees tid may read w->self (see
-	 * tomb__claim_locked). */
+	 * tomb__claim_locked); told to Helgrind and DRD too. */
+	TOMB_ANN_RELEASE(&w->tid);
 	atomic_store_explicit(&w->tid, (pid_t)syscall(SYS_gettid),
 	                      memory_order_release);
 	if (w->name[0] != '\0')
@@ -154,7 +164,7 @@ static void *worker_main(void *p)
 		t->has_zombie = true;
 	}
 	tomb__unlock(t);
-	free(w);
+	free_worker(w);
 	/* The kill this return made wakes the sleepers and runs the callbacks
 	 * here, in the killing thread.  After that (or at once) t may be dead
 	 * and freed: do not touch it again. */
@@ -180,7 +190,7 @@ int tomb__worker_run(struct worker *w, const char *home,
 	if (!fire)
 		parked = tomb__pool_park(self);
 	tomb__unlock(t);
-	free(w);
+	free_worker(w);
 	/* As in worker_main: past this, t may be freed. */
 	if (fire)
 		tomb__after_kill(t);
@@ -193,12 +203,14 @@ size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
 
 	if (t->pool != NULL || t->live > max)
 		return 0;
-	for (struct worker *w = t->workers_head; w != NULL; w = w->next) {
+	for (struct worker *w = t->workers_head; w != NULL && n < max;
+	     w = w->next) {
 		/* A worker whose thread has not started yet (tid 0) may be one
 		 * whose pthread_create is still to fail: leave it. */
 		if (w->claimed ||
 		    atomic_load_explicit(&w->tid, memory_order_acquire) == 0)
 			continue;
+		TOMB_ANN_ACQUIRE(&w->tid);
 		w->claimed = true;
 		out[n++] = w->self;
 	}
@@ -229,7 +241,7 @@ void tomb__join_zombies(struct zombies *z)
 	for (w = z->list; w != NULL; w = next) {
 		next = w->next;
 		pthread_join(w->self, NULL);
-		free(w);
+		free_worker(w);
 	}
 	z->has_chain = false;
 	z->list = NULL;
