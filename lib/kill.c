@@ -90,16 +90,21 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 	return fire;
 }
 
-/* With p->mu not held and its child's held: the child is now DEAD. */
-static void child_died(tomb_t *p)
+void tomb__child_gone_locked(tomb_t *p)
 {
-	tomb__lock(p);
 	p->children_live--;
 	/* A waiting errgroup or group owner may now have nothing left to wait
 	 * for; its waiter kills with 0 itself, outside the child's lock. */
 	if (p->waiters > 0 && p->children_live == 0 && p->live == 0)
 		pthread_cond_broadcast(&p->dead_cv);
 	tomb__settle_locked(p);
+}
+
+/* With p->mu not held and its child's held: the child is now DEAD. */
+static void child_died(tomb_t *p)
+{
+	tomb__lock(p);
+	tomb__child_gone_locked(p);
 	tomb__unlock(p);
 }
 

@@ -99,8 +99,7 @@ static void disown(tomb_t *c)
 	if (!(atomic_load_explicit(&c->state, memory_order_relaxed) &
 	      TOMB_S_DEAD)) {
 		/* Freed without dying: it leaves like a child that died. */
-		p->children_live--;
-		tomb__settle_locked(p);
+		tomb__child_gone_locked(p);
 	}
 	tomb__unlock(p);
 }

@@ -273,6 +273,10 @@ bool tomb__inside(const tomb_t *t);
  * readable, and tells the parent (taking its mu). */
 void tomb__settle_locked(tomb_t *t);
 
+/* With p->mu held: one of p's children is DEAD or freed; wakes p's waiters
+ * if that leaves an errgroup or group owner with nothing to wait for. */
+void tomb__child_gone_locked(tomb_t *p);
+
 /* Makes an eventfd readable. */
 void tomb__fd_signal(int fd);
 

@@ -173,6 +173,42 @@ START_TEST(test_free_live_child)
 }
 END_TEST
 
+/* Freeing an errgroup owner's last live child, while the owner is waited
+ * for with nothing running, ends that wait: the freeing wakes the waiter
+ * as a child's death does.  (Whether the wait or the free comes first
+ * varies from run to run; both must end with 0.) */
+struct freer {
+	tomb_t *child;
+	sem_t go;
+	int rc;
+};
+
+static void *free_after_go(void *arg)
+{
+	struct freer *f = arg;
+
+	sem_wait(&f->go);
+	f->rc = tomb_free(f->child);
+	return NULL;
+}
+
+START_TEST(test_free_last_child_ends_owner_wait)
+{
+	tomb_t *p = tomb_new_opts(&(struct tomb_opts){.lifetime = TOMB_LIFETIME_ERRGROUP});
+	struct freer f = {.child = child_of(p, 0), .rc = -1};
+	pthread_t th;
+
+	sem_init(&f.go, 0, 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, free_after_go, &f), 0);
+	sem_post(&f.go);
+	ck_assert_int_eq(tomb_wait(p), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(f.rc, 0);
+	ck_assert_int_eq(tomb_free(p), 0);
+	sem_destroy(&f.go);
+}
+END_TEST
+
 /* A worker of a child that waits for an ancestor would wait for itself. */
 static int wait_for_grandparent(tomb_t *t, void *arg)
 {
@@ -284,6 +320,7 @@ Suite *make_tree_suite(void)
 	tcase_add_test(tc, test_three_levels);
 	tcase_add_test(tc, test_child_of_dead_or_dying_parent);
 	tcase_add_test(tc, test_free_live_child);
+	tcase_add_test(tc, test_free_last_child_ends_owner_wait);
 	tcase_add_test(tc, test_wait_for_ancestor_from_worker);
 	tcase_add_test(tc, test_children_count_as_workers);
 	tcase_add_test(tc, test_race_kill_and_children);
