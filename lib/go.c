@@ -27,7 +27,14 @@ struct worker {
 	bool helper;                /* the library's own: see t->helpers */
 	bool claimed;               /* a waiter joins it (tomb__claim_locked),
 	                             * under t->mu */
+	struct worker *queued;      /* the next in a pool's queue, under the
+	                             * pool's mu (pool.c) */
 };
+
+struct worker **tomb__worker_queue_link(struct worker *w)
+{
+	return &w->queued;
+}
 
 static void link_locked(tomb_t *t, struct worker *w)
 {
@@ -303,6 +310,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	w->name[sizeof(w->name) - 1] = '\0';
 	w->helper = helper;
 	w->claimed = false;
+	w->queued = NULL;
 
 	tomb__lock(t);
 	if (helper)

@@ -1,14 +1,22 @@
 /*
  * pool.c: parked threads that tombs reuse for their workers (tomb_pool_t).
  *
- * Each pool thread runs one worker at a time.  tomb_go hands a worker to a
- * parked thread by storing it in the thread's `job` and flipping its futex
- * word; when no thread is parked it makes a new one.  So a worker never
- * waits for another worker to return (pool threads are as many as the
- * workers running at once, as with a thread of their own), and a thread
- * that finished its worker parks again, or exits when max_idle are parked.
- * One parked thread at a time spins (yielding) for a moment before it
- * sleeps, so that the next tomb_go finds it awake (see `spinner`).
+ * Each pool thread runs one worker at a time.  tomb_go hands a worker to
+ * the parked thread that is awake (the spinner, below) by storing it in the
+ * thread's `job` and flipping its futex word.  Else, if a thread is parked,
+ * it queues the worker and sets a sleeping thread aside for it; the first
+ * worker queued wakes one of those, and each thread woken for the queue
+ * takes the oldest worker and wakes more of them while the queue holds more
+ * workers than threads on their way to it, so that tomb_go's caller pays
+ * for one wake-up in a burst, not one per worker.  A thread that finished
+ * its worker takes the next queued one before it parks.  When no thread is
+ * parked, tomb_go makes a new one.  So a worker never waits for another
+ * worker to return (pool threads are as many as the workers running at
+ * once, as with a thread of their own: a queued worker waits only for a
+ * thread that is parked or on its way), and a thread that finished its
+ * worker parks again, or exits when max_idle are parked.  One parked
+ * thread at a time spins (yielding) for a moment before it sleeps, so that
+ * the next tomb_go finds it awake (see `spinner`).
  *
  * The tomb's side of a worker's return (tomb__worker_run) ends with the
  * unlock of the tomb's mutex that made it DEAD, or earlier: after that the
@@ -36,6 +44,10 @@
 #define POOL_RUN 1u      /* `job` holds a worker to run */
 #define POOL_EXIT 2u     /* the pool is being freed */
 #define POOL_SLEEPING 3u /* nothing to do: asleep on the word */
+#define POOL_QUEUE 4u    /* take a worker from the pool's queue */
+
+/* How many more threads a thread woken for the queue may wake. */
+#define POOL_FANOUT 2
 
 /* How long the spinner (see tomb_pool's `spinner`) watches its word
  * before it sleeps. */
@@ -45,7 +57,7 @@ struct pool_thread {
 	tomb_pool_t *p;
 	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself */
 	struct worker *job;        /* written before word becomes POOL_RUN */
-	struct pool_thread *next;  /* the idle stack, under p->mu */
+	struct pool_thread *next;  /* the idle or set-aside stack, under p->mu */
 	bool spins;                /* made the spinner when it last parked;
 	                            * its own, written under p->mu */
 };
@@ -80,6 +92,22 @@ struct tomb_pool {
 	 * ends many workers and nothing follows, then a new burst starts). */
 	struct pool_thread *spinner;
 	bool spin_useful;
+
+	/* Workers that tomb_go found no awake thread for, oldest first,
+	 * linked through tomb__worker_queue_link, and how many; the threads
+	 * taken off `idle` for them, asleep still (a stack through `next`),
+	 * and how many; and how many threads were told POOL_QUEUE and have
+	 * not yet taken mu to look at the queue.  Invariants:
+	 *   nqueued <= nreserved + waking: each queued worker has a thread;
+	 *   nqueued > 0 implies waking > 0: one of them is on its way;
+	 *   nreserved <= nqueued: none is set aside for nothing, so that
+	 *   when the queue is empty (as when the pool is freed) so is the
+	 *   set-aside stack. */
+	struct worker *queue_head, *queue_tail;
+	size_t nqueued;
+	struct pool_thread *reserved;
+	size_t nreserved;
+	size_t waking;
 
 	/* Tombs made with this pool and not yet freed; while > 0 the pool
 	 * may not be freed, and so `closing` is false. */
@@ -120,29 +148,113 @@ static bool should_exit_locked(const tomb_pool_t *p)
 /* The pool whose thread this is, if any (tomb_pool_free's EDEADLK). */
 static _Thread_local const tomb_pool_t *own_pool;
 
+/* With p->mu held: puts th on the idle stack, below the spinner if there
+ * is one (it stays on top). */
+static void push_idle_locked(tomb_pool_t *p, struct pool_thread *th)
+{
+	if (p->spinner != NULL) {
+		th->next = p->spinner->next;
+		p->spinner->next = th;
+	} else {
+		th->next = p->idle;
+		p->idle = th;
+	}
+	p->nidle++;
+}
+
+/* With p->mu held: th, parked, gets `word` (a job, the queue or the exit),
+ * and is woken if it sleeps.  Under mu, so that th cannot run the job,
+ * exit and free itself before the wake is made. */
+static void tell_locked(tomb_pool_t *p, struct pool_thread *th, uint32_t word)
+{
+	TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
+	if (atomic_exchange_explicit(&th->word, word, memory_order_release) ==
+	    POOL_SLEEPING) {
+		tomb_futex_wake(&th->word, 1);
+		if (word != POOL_EXIT)
+			p->spin_useful = true; /* a spinner would have saved that */
+	}
+}
+
+/* With p->mu held: wakes a set-aside thread for the queue. */
+static void wake_reserved_locked(tomb_pool_t *p)
+{
+	struct pool_thread *th = p->reserved;
+
+	p->reserved = th->next;
+	p->nreserved--;
+	p->waking++;
+	tell_locked(p, th, POOL_QUEUE);
+}
+
+/* With p->mu held: the oldest queued worker, or NULL.  A set-aside thread
+ * that the queue no longer needs goes back to the idle stack, asleep. */
+static struct worker *dequeue_locked(tomb_pool_t *p)
+{
+	struct worker *w = p->queue_head;
+
+	if (w == NULL)
+		return NULL;
+	p->queue_head = *tomb__worker_queue_link(w);
+	if (p->queue_head == NULL)
+		p->queue_tail = NULL;
+	p->nqueued--;
+	if (p->nreserved > 0 && p->nreserved + p->waking > p->nqueued) {
+		struct pool_thread *th = p->reserved;
+
+		p->reserved = th->next;
+		p->nreserved--;
+		push_idle_locked(p, th);
+	}
+	return w;
+}
+
+/* With p->mu held: what tomb__pool_park does. */
+static int park_locked(tomb_pool_t *p, struct pool_thread *self)
+{
+	struct worker *w = dequeue_locked(p);
+
+	if (w != NULL) { /* no need to park: run it */
+		self->job = w;
+		atomic_store_explicit(&self->word, POOL_RUN,
+		                      memory_order_relaxed);
+		return POOL_STAYS;
+	}
+	if (should_exit_locked(p))
+		return POOL_GO_EXIT;
+	atomic_store_explicit(&self->word, POOL_PARKED, memory_order_relaxed);
+	self->spins = p->spinner == NULL && p->spin_useful;
+	push_idle_locked(p, self);
+	if (self->spins)
+		p->spinner = self;
+	return POOL_STAYS;
+}
+
 int tomb__pool_park(struct pool_thread *self)
 {
 	tomb_pool_t *p = self->p;
-	int parked = POOL_GO_EXIT;
+	int parked;
 
 	pool_lock(p);
-	if (!should_exit_locked(p)) {
-		atomic_store_explicit(&self->word, POOL_PARKED,
-		                      memory_order_relaxed);
-		self->spins = p->spinner == NULL && p->spin_useful;
-		if (p->spinner != NULL) {
-			/* Below the spinner, which stays on top. */
-			self->next = p->spinner->next;
-			p->spinner->next = self;
-		} else {
-			self->next = p->idle;
-			p->idle = self;
-		}
-		if (self->spins)
-			p->spinner = self;
-		p->nidle++;
-		parked = POOL_PARKED_NOW;
-	}
+	parked = park_locked(p, self);
+	pool_unlock(p);
+	return parked;
+}
+
+/* A thread told POOL_QUEUE: takes the oldest queued worker (into `job`,
+ * its word POOL_RUN) and wakes up to POOL_FANOUT more set-aside threads
+ * while more are queued than are on their way; or, if threads that
+ * finished a worker took them all, parks again or is to exit. */
+static int take_queued(struct pool_thread *self)
+{
+	tomb_pool_t *p = self->p;
+	int parked;
+
+	pool_lock(p);
+	p->waking--;
+	parked = park_locked(p, self);
+	for (int i = 0; i < POOL_FANOUT && p->nqueued > p->waking; i++)
+		wake_reserved_locked(p); /* there is one: see the invariants */
 	pool_unlock(p);
 	return parked;
 }
@@ -184,10 +296,8 @@ static void await_job(struct pool_thread *self)
 	}
 }
 
-/* Takes th, the top of the idle stack, off it and hands it a new word (a
- * job or the exit).  With p->mu held, so that th cannot run the job, exit
- * and free itself before the wake is made. */
-static void tell_top_locked(tomb_pool_t *p, uint32_t word)
+/* With p->mu held: takes the top of the idle stack off it. */
+static struct pool_thread *pop_idle_locked(tomb_pool_t *p)
 {
 	struct pool_thread *th = p->idle;
 
@@ -195,13 +305,7 @@ static void tell_top_locked(tomb_pool_t *p, uint32_t word)
 	p->nidle--;
 	if (th == p->spinner)
 		p->spinner = NULL;
-	TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
-	if (atomic_exchange_explicit(&th->word, word, memory_order_release) ==
-	    POOL_SLEEPING) {
-		tomb_futex_wake(&th->word, 1);
-		if (word == POOL_RUN)
-			p->spin_useful = true; /* a spinner would have saved that */
-	}
+	return th;
 }
 
 static void *pool_main(void *arg)
@@ -225,12 +329,16 @@ static void *pool_main(void *arg)
 		TOMB_ANN_ACQUIRE(&self->word); /* the job, or the exit */
 		if (w == POOL_EXIT)
 			break;
-		parked = tomb__worker_run(self->job, p->name, self);
-		if (parked == POOL_UNDECIDED) /* it ran callbacks first */
-			parked = tomb__pool_park(self);
+		if (w == POOL_QUEUE) {
+			parked = take_queued(self);
+		} else {
+			parked = tomb__worker_run(self->job, p->name, self);
+			if (parked == POOL_UNDECIDED) /* ran callbacks first */
+				parked = tomb__pool_park(self);
+		}
 		if (parked == POOL_GO_EXIT)
 			break;
-		/* Parked; a new job may be there already. */
+		/* Parked, or given a queued worker; a job may be there. */
 	}
 
 	/* Off the idle stack by now (a thread told to exit was taken off it). */
@@ -273,9 +381,27 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	int err;
 
 	pool_lock(p);
-	if (p->idle != NULL) {
-		p->idle->job = job;
-		tell_top_locked(p, POOL_RUN);
+	if (p->spinner != NULL) { /* awake, on top of idle: no wake-up */
+		th = pop_idle_locked(p);
+		th->job = job;
+		tell_locked(p, th, POOL_RUN);
+		pool_unlock(p);
+		return 0;
+	}
+	if (p->idle != NULL) { /* asleep: queue it, and set one aside */
+		*tomb__worker_queue_link(job) = NULL;
+		if (p->queue_tail != NULL)
+			*tomb__worker_queue_link(p->queue_tail) = job;
+		else
+			p->queue_head = job;
+		p->queue_tail = job;
+		p->nqueued++;
+		th = pop_idle_locked(p);
+		th->next = p->reserved;
+		p->reserved = th;
+		p->nreserved++;
+		if (p->waking == 0)
+			wake_reserved_locked(p);
 		pool_unlock(p);
 		return 0;
 	}
@@ -403,7 +529,7 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 	 * exit; parked ones are told to (under mu, which an exiting thread
 	 * takes before it frees itself, so th is there for the wake). */
 	while (p->idle != NULL)
-		tell_top_locked(p, POOL_EXIT);
+		tell_locked(p, pop_idle_locked(p), POOL_EXIT);
 	while (p->threads > 0)
 		pthread_cond_wait(&p->gone_cv, &p->mu);
 	pool_unlock(p);

@@ -296,11 +296,12 @@ int tomb__worker_run(struct worker *w, const char *home,
 
 #define POOL_UNDECIDED (-1) /* the thread has yet to park or exit */
 #define POOL_GO_EXIT 0      /* the thread is to exit */
-#define POOL_PARKED_NOW 1   /* the thread is on the idle stack */
+#define POOL_STAYS 1        /* parked, or given a queued worker */
 
-/* Puts self on its pool's idle stack, or says it is to exit (the pool is
- * closing, or max_idle are parked).  May be called with a tomb's mu held
- * (lock order: a tomb's mu before a pool's). */
+/* Gives self the oldest worker in its pool's queue if there is one, or
+ * puts it on the idle stack, or says it is to exit (the pool is closing,
+ * or max_idle are parked).  May be called with a tomb's mu held (lock
+ * order: a tomb's mu before a pool's). */
 int tomb__pool_park(struct pool_thread *self);
 
 /* Counts a tomb as a user of p (tomb_pool_free is EBUSY while any is), and
@@ -308,9 +309,13 @@ int tomb__pool_park(struct pool_thread *self);
 int tomb__pool_use(tomb_pool_t *p);
 void tomb__pool_unuse(tomb_pool_t *p);
 
-/* Hands w to a parked thread of p, or to a new one: 0, or pthread_create's
- * error (EAGAIN) or ENOMEM, and then w was not touched. */
+/* Hands w to a parked thread of p, or queues it for one, or makes a new
+ * thread for it: 0, or pthread_create's error (EAGAIN) or ENOMEM, and then
+ * w was not touched. */
 int tomb__pool_start(tomb_pool_t *p, struct worker *w);
+
+/* The link of w in its pool's queue (pool.c), under the pool's mu. */
+struct worker **tomb__worker_queue_link(struct worker *w);
 
 /* The threads a waiter takes from t to join (see `zombie`). */
 struct zombies {

@@ -393,6 +393,46 @@ START_TEST(test_pool_shared_by_threads)
 }
 END_TEST
 
+/* Bursts of workers that return at once, more than the threads awake: the
+ * ones tomb_go queues run on threads woken for them or on threads that
+ * finished a worker, every one runs, and then every thread parks again
+ * (none is left set aside for a worker that another thread took). */
+static int count_run(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_fetch_add_explicit((atomic_int *)arg, 1, memory_order_relaxed);
+	return 0;
+}
+
+START_TEST(test_pool_bursts_of_short_workers)
+{
+	enum { ROUNDS = 20, N = 200 };
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct tomb_pool_stats st;
+
+	ck_assert_ptr_nonnull(p);
+	for (int round = 0; round < ROUNDS; round++) {
+		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
+		atomic_int ran = 0;
+
+		for (int i = 0; i < N; i++)
+			ck_assert_int_eq(tomb_go(t, count_run, &ran), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(atomic_load(&ran), N);
+		ck_assert_int_eq(tomb_free(t), 0);
+		/* Threads woken for workers that others took park a moment
+		 * later: until every thread is parked (the test's timeout
+		 * bounds it). */
+		do {
+			ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+			sched_yield();
+		} while (st.idle != st.threads);
+		ck_assert_uint_ge(st.threads, 1);
+	}
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
 /* A pool thread blocks every signal, whatever the mask of the thread whose
  * tomb_go made it; and a pool cannot be freed from its own thread. */
 struct in_pool {
@@ -450,6 +490,7 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_max_idle);
 	tcase_add_test(tc, test_pool_semantics_kept);
 	tcase_add_test(tc, test_pool_shared_by_threads);
+	tcase_add_test(tc, test_pool_bursts_of_short_workers);
 	tcase_add_test(tc, test_pool_thread_mask_and_self_free);
 	suite_add_tcase(s, tc);
 	return s;
