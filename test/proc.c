@@ -8,7 +8,9 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 int thread_count(void)
@@ -55,6 +57,54 @@ int settled_thread_count(int expected)
 			return n;
 		sched_yield();
 	}
+}
+
+/* Reads the first line of /proc/self/task/<tid>/<what> into buf. */
+static bool read_task_file(const char *tid, const char *what, char *buf,
+                           size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "/proc/self/task/%.16s/%s", tid,
+	                     what) >= sizeof(path) ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+bool thread_in_poll(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	bool found = false;
+
+	while (d != NULL && !found && (e = readdir(d)) != NULL) {
+		char buf[128];
+		long nr;
+
+		if (e->d_name[0] == '.' ||
+		    !read_task_file(e->d_name, "comm", buf, sizeof(buf)) ||
+		    strcmp(buf, name) != 0 ||
+		    !read_task_file(e->d_name, "syscall", buf, sizeof(buf)))
+			continue;
+		/* "NR args...", or "running", or "-1 ..." outside a call. */
+		nr = strtol(buf, NULL, 10);
+#ifdef SYS_poll
+		found = nr == SYS_poll;
+#endif
+		found = found || nr == SYS_ppoll;
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
 }
 
 int fd_count(void)

@@ -19,6 +19,11 @@ int thread_count(void);
  * reads /proc/self/fd). */
 int fd_count(void);
 
+/* Whether a thread of this process called `name` (its comm, as
+ * pthread_setname_np set it) is inside poll(2) or ppoll(2) now, from
+ * /proc/self/task. */
+bool thread_in_poll(const char *name);
+
 /* Waits for the kernel to finish removing threads that have already been
  * joined, then returns the thread count (see proc.c for why). */
 int settled_thread_count(int expected);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -68,6 +69,11 @@ static const int term_and_int[] = {SIGTERM, SIGINT};
  * raw futex system call (as in tomb_wait) never does.  So there the test's
  * own threads block the signals, once the watcher (which never blocks them)
  * exists, and the kernel delivers them to threads that can take them.
+ * And a signal that reached the watcher while it was starting, before its
+ * first poll, was sometimes never handled under TSan (2 of 30 runs of the
+ * suite on a loaded machine, test_signal_reason; the cause, somewhere in
+ * TSan's deferral of signals, was not found; 0 of 40 with this wait): so
+ * there the child says it is ready only once the watcher sleeps in poll.
  */
 static void block_for_tsan(void)
 {
@@ -79,6 +85,8 @@ static void block_for_tsan(void)
 	sigaddset(&s, SIGTERM);
 	sigaddset(&s, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &s, NULL);
+	while (!thread_in_poll("tomb-signals"))
+		sched_yield();
 }
 
 /* The first signal kills with 0 and names itself; the old handler is back
