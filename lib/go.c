@@ -13,7 +13,8 @@
 /* A running worker: allocated by tomb_go, linked in t's list under mu, and
  * unlinked by the worker once its function has returned; then freed by it,
  * or, if t was dying and no waiter had claimed it, put on t->zombies and
- * freed by whoever joins it. */
+ * freed by whoever joins it.  But a worker with a thread of its own is
+ * freed only once tomb_go is done with it too (`refs`). */
 struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
@@ -22,6 +23,14 @@ struct worker {
 	                             * (next only), under t->mu */
 	pthread_t self;             /* its thread; written before tid */
 	_Atomic pid_t tid;          /* set by the thread when it starts */
+	pthread_t made;             /* its thread, as pthread_create gave it
+	                             * to tomb_go; written before `created` */
+	_Atomic bool created;       /* set by tomb_go once pthread_create has
+	                             * succeeded, so that a waiter may claim a
+	                             * thread that has not started yet */
+	_Atomic unsigned refs;      /* 2 for a thread of its own until tomb_go
+	                             * has set `created` (or failed), else 1;
+	                             * the last to drop one frees w */
 	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
 	char name[16];              /* what the thread is called; "" if none */
 	bool helper;                /* the library's own: see t->helpers */
@@ -116,13 +125,27 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
 	return worker_returned_locked(t, rc);
 }
 
-/* Frees a record whose function has run (NULL: nothing). */
+/* Frees w, whoever holds references. */
+static void discard_worker(struct worker *w)
+{
+	/* Its storage may be reused now. */
+	TOMB_ANN_FORGET(&w->tid);
+	TOMB_ANN_FORGET(&w->created);
+	TOMB_ANN_FORGET(&w->refs);
+	free(w);
+}
+
+/* Drops a reference to w, and frees it if it was the last (NULL:
+ * nothing). */
 static void free_worker(struct worker *w)
 {
 	if (w == NULL)
 		return;
-	TOMB_ANN_FORGET(&w->tid); /* its storage may be reused now */
-	free(w);
+	TOMB_ANN_RELEASE(&w->refs);
+	if (atomic_fetch_sub_explicit(&w->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	TOMB_ANN_ACQUIRE(&w->refs);
+	discard_worker(w);
 }
 
 /* Runs w's function as a worker of w->t on this thread. */
@@ -212,14 +235,21 @@ size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
 		return 0;
 	for (struct worker *w = t->workers_head; w != NULL && n < max;
 	     w = w->next) {
-		/* A worker whose thread has not started yet (tid 0) may be one
-		 * whose pthread_create is still to fail: leave it. */
-		if (w->claimed ||
-		    atomic_load_explicit(&w->tid, memory_order_acquire) == 0)
+		if (w->claimed)
 			continue;
-		TOMB_ANN_ACQUIRE(&w->tid);
+		/* Its thread is made (tomb_go said so), or has started (it
+		 * said so); else its pthread_create may be still to fail. */
+		if (atomic_load_explicit(&w->created, memory_order_acquire)) {
+			TOMB_ANN_ACQUIRE(&w->created);
+			out[n++] = w->made;
+		} else if (atomic_load_explicit(&w->tid, memory_order_acquire) !=
+		           0) {
+			TOMB_ANN_ACQUIRE(&w->tid);
+			out[n++] = w->self;
+		} else {
+			continue;
+		}
 		w->claimed = true;
-		out[n++] = w->self;
 	}
 	return n;
 }
@@ -290,7 +320,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	struct worker *w;
 	pthread_t th;
 	uint64_t ended_before;
-	bool fire = false;
+	bool fire = false, own_thread;
 	int err;
 
 	if (t == NULL || fn == NULL)
@@ -303,6 +333,14 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	w->arg = arg;
 	atomic_init(&w->tid, 0);
 	TOMB_ANN_ATOMIC(&w->tid);
+	atomic_init(&w->created, false);
+	TOMB_ANN_ATOMIC(&w->created);
+	/* tomb_go's own reference, for a thread of its own: see below.  (t,
+	 * which may be freed once the thread has started, is not read after
+	 * pthread_create.) */
+	own_thread = t->pool == NULL && !helper;
+	atomic_init(&w->refs, own_thread ? 2u : 1u);
+	TOMB_ANN_ATOMIC(&w->refs);
 	clock_gettime(CLOCK_MONOTONIC, &w->started);
 	if (name == NULL)
 		name = t->name;
@@ -319,7 +357,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 		err = take_slot_locked(t, may_block);
 	if (err != 0) {
 		tomb__unlock(t);
-		free(w);
+		discard_worker(w);
 		return err;
 	}
 	/* Counted before it exists, so that t cannot become DEAD (or be freed)
@@ -338,8 +376,20 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	else
 		err = pthread_create(&th, t->has_attr ? &t->attr : NULL,
 		                     worker_main, w);
-	if (err == 0)
+	if (err == 0) {
+		if (own_thread) {
+			/* Claimable before it starts: an untimed wait right
+			 * after this call then sleeps once, in the join, as
+			 * after pthread_create.  w is not freed meanwhile: the
+			 * reference dropped after is this call's. */
+			w->made = th;
+			TOMB_ANN_RELEASE(&w->created);
+			atomic_store_explicit(&w->created, true,
+			                      memory_order_release);
+			free_worker(w);
+		}
 		return 0;
+	}
 
 	/* Undo the count as if this call had never been made.  A worker that
 	 * returned meanwhile saw our count and so did not act as the last one:
@@ -349,7 +399,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 		t->helpers--;
 		tomb__settle_locked(t);
 		tomb__unlock(t);
-		free(w);
+		discard_worker(w);
 		return err;
 	}
 	unlink_locked(t, w);
@@ -361,7 +411,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	slot_freed_locked(t);
 	tomb__settle_locked(t);
 	tomb__unlock(t);
-	free(w);
+	discard_worker(w);
 	if (fire)
 		tomb__after_kill(t);
 	return err;

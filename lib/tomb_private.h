@@ -168,9 +168,11 @@ struct tomb {
 	 * itself and broadcasts dead_cv.
 	 *
 	 * A claim, before DEAD: an untimed waiter on a tomb without a pool, with
-	 * at most CLAIM_MAX workers running, marks them claimed (under mu) and
-	 * joins them itself, counted in `joining`, so that it sleeps once, in
-	 * the join, not first for DEAD and then for the exit.  A claimed worker
+	 * at most CLAIM_MAX workers running, marks those whose thread exists
+	 * (tomb_go's pthread_create has returned 0, or the thread has started)
+	 * claimed (under mu) and joins them itself, counted in `joining`, so
+	 * that it sleeps once, in the join, not first for DEAD and then for
+	 * the exit.  A claimed worker
 	 * goes on neither the chain nor the list.  A waiter that sees DEAD
 	 * returns only once `joining` is 0: every thread is joined by then. */
 	pthread_t zombie;

@@ -7,7 +7,10 @@
  * ./pan) and checks that the mutants below fail.
  *
  * THE THREADS
- *   MAIN    tomb_go(W1), tomb_go(W2) (either may fail in pthread_create),
+ *   MAIN    tomb_go(W1), tomb_go(W2) (either may fail in pthread_create;
+ *           once it has returned 0, go publishes `created` in a step of
+ *           its own, which may come before the thread starts, after it,
+ *           or after the thread has returned and unlinked itself),
  *           tomb_wait (which may claim) or tomb_timedwait, waits for
  *           KILLER's hand-off, tomb_free; if that is EBUSY, tomb_wait and
  *           tomb_free again, which must succeed.
@@ -44,23 +47,38 @@
  *     returning while t is dying puts itself on the zombie list (`zombies`)
  *     and exits without joining anyone.
  *   - A claim, before DEAD (join_claimed_locked, tomb__claim_locked): an
- *     untimed waiter, under mu, marks each worker on t's list whose thread
- *     has set its tid and that nobody claimed yet as `claimed`, counts
- *     itself in `joining` (a counter), unlocks, joins them, then locks,
- *     uncounts itself, broadcasts dead_cv and looks again.  A claimed
- *     worker, at its return, goes on neither the chain nor the list: it
- *     frees its record and exits.  The code claims whenever it can with
- *     at most CLAIM_MAX (16) workers running and no pool; the model, with
- *     two workers and no pool, lets an untimed waiter that can claim
- *     either claim or wait on dead_cv (as with more workers or a pool).
- *     A timed waiter never claims.
+ *     untimed waiter, under mu, marks as `claimed` each worker on t's list
+ *     that nobody claimed yet and whose thread is known to exist: either
+ *     tomb_go's pthread_create has returned 0 and go has then published
+ *     it (w->made, then a release store of w->created: the claimer joins
+ *     w->made), or the thread has started (w->self, then a release store
+ *     of its tid: the claimer joins w->self), whichever comes first.  A
+ *     worker whose pthread_create has not returned yet is not claimable
+ *     (it may still fail: then its thread never existed, and go unlinks
+ *     and frees it).  The claimer counts itself in `joining` (a counter),
+ *     unlocks, joins them, then locks, uncounts itself, broadcasts dead_cv
+ *     and looks again.  A claimed worker, at its return, goes on neither
+ *     the chain nor the list: it drops its reference to its record and
+ *     exits.  The code claims whenever it can with at most CLAIM_MAX (16)
+ *     workers running and no pool; the model, with two workers and no
+ *     pool, lets an untimed waiter that can claim either claim or wait on
+ *     dead_cv (as with more workers or a pool).  A timed waiter never
+ *     claims.
  *   - After DEAD, one waiter takes the chain's head and the whole list
  *     (tomb__take_zombies_locked), counts itself in `joining`, joins them
- *     without mu (tomb__join_zombies), then uncounts itself and broadcasts
- *     dead_cv; or tomb_free, once nobody waits, takes and joins what is
- *     left.  A waiter that sees DEAD returns only once there is nothing
- *     left to take and `joining` is 0 (join_zombie_locked): a claimer or
- *     another waiter may still be joining threads.
+ *     without mu (tomb__join_zombies, which drops the reference to each
+ *     record on the list), then uncounts itself and broadcasts dead_cv; or
+ *     tomb_free, once nobody waits, takes and joins what is left.  A
+ *     waiter that sees DEAD returns only once there is nothing left to
+ *     take and `joining` is 0 (join_zombie_locked): a claimer or another
+ *     waiter may still be joining threads.
+ *   - The record (struct worker) of a worker with a thread of its own has
+ *     two references (w->refs): go's, dropped once it has published
+ *     `created` (go touches w after pthread_create returned, when the
+ *     thread may have run and ended already), and the thread's, dropped
+ *     by the thread after its unlock if it is claimed or on the chain, or
+ *     by whoever joins it off the list.  The last drop frees it.  go frees
+ *     the record of a failed pthread_create at once, after its unlink.
  *   - If the return killed t, the worker runs tomb__after_kill after its
  *     unlock, before it exits.
  *
@@ -70,9 +88,12 @@
  *                               the fields of struct tomb (tomb_private.h);
  *                               state takes the values ALIVE, DYING, DEAD;
  *                               `zombies` holds the list's workers as bits.
- *   listed, claimed             t's list of running workers (workers_head),
- *                               as bits, but only those whose tid is set,
- *                               and each worker's `claimed` flag (go.c).
+ *   linked, known, claimed      t's list of running workers (workers_head),
+ *                               as bits; those of them a claim may take
+ *                               (w->created or w->tid set); each worker's
+ *                               `claimed` flag (go.c).
+ *   refs                        each worker's w->refs; 0 before go's malloc
+ *                               and once freed.
  *   mu                          t->mu (a bit, taken by `!mu -> mu = 1`).
  *   dead_cv, slot_cv            pthread_cond_t: the set of threads blocked in
  *                               it, as bits.  pthread_cond_wait joins the set
@@ -94,6 +115,7 @@
  *   after_kill                  tomb__after_kill (kill.c), without kill_fires.
  *   kill                        tomb__kill, as tomb_kill calls it.
  *   go, take_slot               go and take_slot_locked (go.c).
+ *   drop_ref                    free_worker (go.c).
  *   worker_return, worker_file  worker_main after the function returned,
  *                               worker_ended_locked, worker_returned_locked
  *                               (go.c).
@@ -133,6 +155,15 @@
  *     exit, and the joiner does nothing else meanwhile);
  *   - a worker's thread starting and storing its tid are one step (before
  *     the tid, it writes only w->self, which a claimer reads after it);
+ *   - go's store of w->made, its release store of `created`, its drop of
+ *     its reference and its return are one step (after pthread_create
+ *     returned 0, go touches nothing else; a claimer reads w->made after
+ *     `created`), separate from pthread_create's success (the thread
+ *     exists and may start): the thread may start, return and drop its
+ *     reference in between.  A worker's drop after its unlock, and the
+ *     drops of tomb__join_zombies, are in the step before them (the
+ *     unlock, the joins): the only other access to refs, go's, touches
+ *     neither t nor mu;
  *   - tomb_cond_wait counts itself in c's waiters and t's sleepers in one
  *     step (no thread reads both), and reads seq and the state and unlocks
  *     m in one step (while W1 holds m neither a signal nor a kill can change
@@ -146,14 +177,21 @@
  * callbacks (hooks, firing, kill_fires, tomb_off), helpers (the signal
  * watcher), pools (tomb__worker_run, whose threads nobody joins: there only
  * `waking` and `firing` keep t alive for the tail of a kill; and their
- * waiters' spin before they sleep), more than CLAIM_MAX workers (both
+ * waiters' spin before they sleep; the records of helpers and of pool
+ * workers have one reference, and go does not touch them after a
+ * successful start), which pthread_t a claimer joins (w->made or
+ * w->self: the same thread), more than CLAIM_MAX workers (both
  * stand behind an untimed waiter's choice not to claim), the
  * descriptors of tomb_dying_fd/tomb_dead_fd, messages (msg, owned),
  * tomb_trygo and the EDEADLK check (MAIN is no worker), sleepers that are
  * no workers, EINTR and spurious futex returns, the order of the joins of
- * the list (one step here), and weak memory: spin interleaves sequentially
- * consistent steps, which is what the code's seq_cst atomics and mu give
- * the hand-shakes modelled here.
+ * the list (one step here), the reuse of a freed record's storage (a
+ * freed record is refs 0, and any access to it an assertion's failure),
+ * and weak memory: spin interleaves sequentially consistent steps, which
+ * is what the code's seq_cst atomics and mu give the hand-shakes modelled
+ * here, and what its release/acquire pairs (tid and w->self, `created`
+ * and w->made, the acq_rel drops of refs) give the reads that follow
+ * them.
  *
  * THE PROPERTIES (all checked by an exhaustive search, no bitstate):
  *   - no invalid end state: no deadlock and no lost wake-up (a thread
@@ -174,7 +212,13 @@
  *     tail among them) before t is gone; it is EBUSY only while a worker
  *     may touch t; nobody touches t after it: not a worker (ghost `users`,
  *     counted until its last access, which may be its
- *     tomb__after_kill), not KILLER in its tomb__after_kill, not a waiter.
+ *     tomb__after_kill), not KILLER in its tomb__after_kill, not a waiter;
+ *   - a claim takes only workers whose pthread_create succeeded (ghost
+ *     `started`), never one whose pthread_create has not returned, or
+ *     failed (go's undo finds it neither claimed nor claimable);
+ *   - no worker record is touched once freed (by go's publish and drop,
+ *     the thread's start and return, a joiner's drop), none on t's list
+ *     is freed, and none is left when tomb_free succeeds.
  *
  * MUTANTS (spin -DMUTANT=n): each breaks one hand-shake, and spin must find
  * the failure (test/spin.sh checks that it does).
@@ -200,6 +244,15 @@
  *   9  a claimer does not count itself in `joining`: a second waiter that
  *      sees DEAD returns while a claimed thread is still to be joined
  *      (assertion ALL_JOINED).
+ *  10  a worker is claimable once linked, before its pthread_create has
+ *      returned: KILLER, as a second waiter, claims W1 while MAIN is still
+ *      to create it (assertion THREADS_MADE; without it, go's undo of a
+ *      failed pthread_create finds W1 claimed, and without that, the
+ *      claimer waits for ever to join a thread that never existed).
+ *  11  go keeps no reference to the record (refs starts at 1, as before go
+ *      published `created`): the thread returns and frees its record
+ *      before go writes w->made and `created` to it (assertion
+ *      refs[w] > 0: a write to a freed record).
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -274,8 +327,16 @@ bit has_zombie;
 byte zombie;
 byte zombies;       /* the zombie list: the workers on it, as bits */
 byte joining;       /* waiters joining threads without mu (a count) */
-byte listed;        /* t's list of running workers, as bits, but only those
-                     * whose thread has set its tid (the claimable ones) */
+byte linked;        /* t's list of running workers (workers_head), as bits:
+                     * from go's count (take_slot_locked) to the worker's
+                     * unlink at its return, or to go's undo when
+                     * pthread_create failed */
+byte known;         /* the linked workers whose thread a claimer may take:
+                     * go has published `created` (its pthread_create
+                     * returned 0) or the thread has set its tid (it has
+                     * started); cleared at the unlink (a `created` that
+                     * go publishes after it sets nothing here: nobody
+                     * looks at an unlinked record's flags) */
 byte claimed;       /* the workers' `claimed` flags, as bits (a worker's is
                      * cleared when it reads it at its return: unused after) */
 bit waking;         /* the kill has still to wake the sleepers on state */
@@ -297,6 +358,15 @@ bit pred;
 
 /* Whether the kernel lacks futex_waitv (futex.c's waitv_state == 2). */
 bit fallback;
+
+/* The workers' records (struct worker in go.c). */
+byte refs[3];       /* w->refs: 0 before go's malloc and once freed; set by
+                     * go to 2 (GO_REFS), for go and the thread; dropped by
+                     * go once it has published `created`, by the thread
+                     * after its unlock if it is claimed or on the chain,
+                     * else by whoever joins it off the zombie list; the
+                     * last drop frees it.  go frees it at once (0) if
+                     * take_slot_locked or pthread_create failed. */
 
 /* Ghosts: observations for the assertions, invisible to the code. */
 byte first;         /* the first non-zero reason given to any kill */
@@ -493,19 +563,24 @@ inline kill(r, kd, fire, more_ok, more) {
 
 /* The end of worker_main's critical section (go.c), with mu held: nothing
  * if a waiter claimed this thread (it joins it), else the zombie list if t
- * is dying (the waiter joins this thread) or else the reap chain (whoever
- * joins this thread joins its predecessor); unlock.  Without a kill to
- * finish, the unlock is the worker's last access to t. */
+ * is dying (the waiter joins this thread, and drops the thread's reference
+ * to its record) or else the reap chain (whoever joins this thread joins
+ * its predecessor); unlock; then, claimed or on the chain, free_worker.
+ * Without a kill to finish, the unlock is the worker's last access to t.
+ * The free_worker after the unlock is in the unlock's step: the only other
+ * access to the record's refs then, go's drop, touches neither t nor mu,
+ * so it commutes with the unlock. */
 inline worker_file(me, prev, hp, fire) {
 	assert(!fire || is_dying);
 	if
-	:: claimed & BIT(me) -> claimed = claimed & ~BIT(me)
+	:: claimed & BIT(me) -> claimed = claimed & ~BIT(me); drop_ref(me)
 	:: !(claimed & BIT(me)) && is_dying -> zombies = zombies | BIT(me)
 	:: !(claimed & BIT(me)) && !is_dying ->
 		hp = has_zombie;
 		prev = zombie;
 		zombie = me;
-		has_zombie = 1
+		has_zombie = 1;
+		drop_ref(me)
 	fi;
 	mu = 0;
 	if
@@ -520,8 +595,10 @@ inline worker_file(me, prev, hp, fire) {
  * kill, the join of the predecessor (on the chain only), exit. */
 inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 	atomic { !mu -> mu = 1; assert(!freed);
+		assert(refs[me] > 0);
 		running--;
-		listed = listed & ~BIT(me);
+		linked = linked & ~BIT(me);
+		known = known & ~BIT(me);
 		live--;
 		ended++;
 		/* worker_returned_locked: which kill, if any. */
@@ -559,8 +636,9 @@ inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 }
 
 /* take_slot_locked's decision, with mu held (MAIN is no worker, so no
- * EDEADLK); then go's count before the thread exists. */
-inline take_slot(err, swaited, ebefore) {
+ * EDEADLK); then go's count and link of worker w before its thread
+ * exists. */
+inline take_slot(w, err, swaited, ebefore) {
 	if
 	:: is_dead -> err = ESRCH
 	:: !is_dead && swaited && is_dying -> err = ECANCELED
@@ -577,22 +655,43 @@ inline take_slot(err, swaited, ebefore) {
 		mu = 0
 	fi;
 	if
-	:: err == OK -> live++; ebefore = ended; mu = 0
+	:: err == OK -> live++; linked = linked | BIT(w); ebefore = ended; mu = 0
 	:: err != OK && err != SLOTWAIT -> mu = 0
 	:: else
 	fi
 }
 
-/* tomb_go(t, worker w) from MAIN (go.c). */
+/* How many references go gives a record (MUTANT 11: 1, the thread's
+ * alone, as when go did not touch it after pthread_create), and go's drop
+ * of its own once it has published `created` (MUTANT 11: none). */
+#if MUTANT == 11
+#define GO_REFS 1
+#define GO_DROP(w) skip
+#else
+#define GO_REFS 2
+#define GO_DROP(w) drop_ref(w)
+#endif
+
+/* tomb_go(t, worker w) from MAIN (go.c): malloc the record (refs), count
+ * and link it under mu, then pthread_create.  Its success (the thread
+ * exists, and may start at once) is one step; go's next, once
+ * pthread_create has returned 0, is another: w->made = th, the release
+ * store of `created` (from here a claimer may take the worker, if it is
+ * still on t's list), free_worker(w) (go's reference), return.  The thread
+ * may start, and even return, unlink and drop its reference, in between.
+ * If pthread_create fails, the thread never exists: go unlinks the record
+ * under mu and frees it (a claimer must not have taken it). */
 inline go(w, err, ebefore, swaited, kr, kd, fire) {
 	swaited = 0;
-	atomic { !mu -> mu = 1; assert(!freed); take_slot(err, swaited, ebefore) };
+	atomic { !mu -> mu = 1; assert(!freed);
+		refs[w] = GO_REFS;
+		take_slot(w, err, swaited, ebefore) };
 	do
 	:: err == SLOTWAIT ->
 		atomic { (slot_cv & BIT(MAIN)) == 0 && !mu -> mu = 1;
 			slot_waiters--;
 			swaited = 1;
-			take_slot(err, swaited, ebefore) }
+			take_slot(w, err, swaited, ebefore) }
 	:: else -> break
 	od;
 	if
@@ -602,6 +701,10 @@ inline go(w, err, ebefore, swaited, kr, kd, fire) {
 		:: /* pthread_create fails: undo, and act for a worker that
 		    * ended meanwhile and was not seen to be the last. */
 			atomic { !mu -> mu = 1; assert(!freed);
+				/* Nobody took it: its thread never existed. */
+				assert((claimed & BIT(w)) == 0 &&
+				       (known & BIT(w)) == 0);
+				linked = linked & ~BIT(w);
 				live--;
 				if
 				:: live == 0 && ended != ebefore && !is_dying &&
@@ -628,8 +731,16 @@ inline go(w, err, ebefore, swaited, kr, kd, fire) {
 	fi;
 	atomic {
 		if
-		:: err != OK -> started[w] = 2
-		:: else
+		:: err == OK ->
+			/* w->made = th; the release store of `created`: a
+			 * claimer sees it only while w is on t's list. */
+			assert(refs[w] > 0);
+			known = known | (linked & BIT(w));
+			GO_DROP(w)
+		:: else ->
+			/* free(w): nobody else had it. */
+			started[w] = 2;
+			refs[w] = 0
 		fi;
 		ebefore = 0;
 		swaited = 0;
@@ -657,11 +768,23 @@ inline take_zombies(hz, z, zl) {
 #endif
 }
 
+/* free_worker(w) (go.c): drops a reference to w's record, and frees it
+ * if it was the last (refs reaches 0).  Reading or writing a freed record
+ * is the assertion's failure. */
+inline drop_ref(w) {
+	assert(refs[w] > 0);
+	refs[w]--
+}
+
 /* tomb__join_zombies (go.c), without mu: joins the chain's head (which
- * joined its predecessor, and so on) and each thread on the list.  One
- * step, once all have exited: each pthread_join only waits for an exit,
- * and the joiner does nothing else meanwhile. */
-inline join_zombies(hz, z, zl) {
+ * joined its predecessor, and so on) and each thread on the list, and
+ * drops the reference to its record that the list held (fr); or, with fr
+ * 0, the joins of a claim (join_claimed_locked), which hold no record: a
+ * claimed thread drops its own reference.  One step, once all have exited:
+ * each pthread_join only waits for an exit, and the joiner does nothing
+ * else meanwhile (the only other access to the refs of a record on the
+ * list, go's drop, touches neither t nor mu). */
+inline join_zombies(hz, z, zl, fr) {
 	atomic {
 		(!hz || exited[z]) &&
 		((zl & BIT(W1)) == 0 || exited[W1]) &&
@@ -671,11 +794,19 @@ inline join_zombies(hz, z, zl) {
 		:: else
 		fi;
 		if
-		:: zl & BIT(W1) -> assert(!joined[W1]); joined[W1] = 1
+		:: zl & BIT(W1) -> assert(!joined[W1]); joined[W1] = 1;
+			if
+			:: fr -> drop_ref(W1)
+			:: else
+			fi
 		:: else
 		fi;
 		if
-		:: zl & BIT(W2) -> assert(!joined[W2]); joined[W2] = 1
+		:: zl & BIT(W2) -> assert(!joined[W2]); joined[W2] = 1;
+			if
+			:: fr -> drop_ref(W2)
+			:: else
+			fi
 		:: else
 		fi
 	}
@@ -686,7 +817,7 @@ inline join_zombie(me, hz, z, zl) {
 	do
 	:: atomic { HAS_ZOMBIES ->
 		take_zombies(hz, z, zl); joining++; mu = 0 };
-		join_zombies(hz, z, zl);
+		join_zombies(hz, z, zl, 1);
 		atomic { !mu -> mu = 1; assert(!freed); joining--; dead_cv = 0;
 			hz = 0; z = 0; zl = 0 }
 	:: atomic { !HAS_ZOMBIES && joining > 0 ->
@@ -701,8 +832,20 @@ inline join_zombie(me, hz, z, zl) {
 #define WAIT_KILLS (!is_dying && lifetime != LT_TOMB && live == 0)
 
 /* The workers a claim would take (tomb__claim_locked): those on t's list
- * whose thread has started (tid set) and that no waiter has claimed. */
-#define CLAIMABLE (listed & ~claimed)
+ * that no waiter has claimed and whose thread is known to exist: go has
+ * published `created` (its pthread_create returned 0) or the thread has
+ * set its tid (it started).  MUTANT 10 takes any worker on the list, even
+ * one whose pthread_create has not returned yet (and may still fail). */
+#if MUTANT == 10
+#define CLAIMABLE (linked & ~claimed)
+#else
+#define CLAIMABLE (known & ~claimed)
+#endif
+
+/* Whether each worker in cl has a thread: its pthread_create succeeded
+ * (started[] is 1 from that step on). */
+#define THREADS_MADE(cl) (((cl) & BIT(W1)) == 0 || started[W1] == 1) && \
+                         (((cl) & BIT(W2)) == 0 || started[W2] == 1)
 
 /* How much a claimer counts itself in `joining`: MUTANT 9 does not, so a
  * waiter that sees DEAD may return before a claimed thread is joined. */
@@ -726,6 +869,8 @@ inline wait_decide(me, timed, act, kd, to, cl) {
 	:: !WAIT_KILLS && !is_dead && !to && !timed && CLAIMABLE != 0 ->
 		act = W_CLAIM;
 		cl = CLAIMABLE;
+		/* It joins only threads that exist. */
+		assert(THREADS_MADE(cl));
 		claimed = claimed | cl;
 		joining = joining + CLAIM_COUNT;
 		mu = 0
@@ -776,7 +921,7 @@ inline timedwait(me, timed, err, r, to, hz, z, zl, cl, act, kd, fire) {
 		/* pthread_join of each claimed thread, without mu (one step, as
 		 * in join_zombies); then lock, uncount, broadcast dead_cv and
 		 * look again. */
-		join_zombies(0, 0, cl);
+		join_zombies(0, 0, cl, 0);
 		atomic { !mu -> mu = 1; assert(!freed);
 			joining = joining - CLAIM_COUNT;
 			dead_cv = 0;
@@ -844,12 +989,13 @@ inline free_tomb(err, hz, z, zl) {
 	od;
 	if
 	:: err == OK ->
-		join_zombies(hz, z, zl);
+		join_zombies(hz, z, zl, 1);
 		atomic {
 			/* Every worker thread has been joined, and none can
-			 * touch t any more. */
+			 * touch t any more; every record has been freed. */
 			assert(ALL_JOINED);
 			assert(users == 0);
+			assert(refs[W1] == 0 && refs[W2] == 0);
 			freed = 1;
 			hz = 0;
 			z = 0;
@@ -887,12 +1033,15 @@ proctype Main() {
 
 /* Worker me's thread starts, once go made it (or the proctype ends, if
  * go failed), and sets w->self and then, with release, its tid (worker_main,
- * run_fn): from here a waiter may claim it.  One step: the thread touches
- * nothing another thread reads before its tid. */
+ * run_fn): from here a waiter may claim it, if go has not published
+ * `created` already.  One step: the thread touches nothing another thread
+ * reads before its tid. */
 inline thread_start(me) {
 	atomic { started[me] != 0 ->
 		if
-		:: started[me] == 1 -> listed = listed | BIT(me)
+		:: started[me] == 1 ->
+			assert(refs[me] > 0 && (linked & BIT(me)) != 0);
+			known = known | BIT(me)
 		:: else
 		fi }
 }
@@ -1158,7 +1307,9 @@ end:	atomic {
 		(waking && !is_dying) ||
 		(zombies != 0 && !is_dying) ||
 		(joining > waiters) ||
-		(freed && users > 0) ->
+		(freed && users > 0) ||
+		((linked & BIT(W1)) != 0 && refs[W1] == 0) ||
+		((linked & BIT(W2)) != 0 && refs[W2] == 0) ->
 		assert(false)
 	}
 }
