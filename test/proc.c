@@ -80,6 +80,21 @@ static bool read_task_file(const char *tid, const char *what, char *buf,
 	return true;
 }
 
+void await_thread_gone(pid_t tid)
+{
+	struct timespec end = test_deadline(2), now;
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d", (int)tid);
+	while (access(path, F_OK) == 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > end.tv_sec ||
+		    (now.tv_sec == end.tv_sec && now.tv_nsec >= end.tv_nsec))
+			return;
+		sched_yield();
+	}
+}
+
 bool thread_in_poll(const char *name)
 {
 	DIR *d = opendir("/proc/self/task");

@@ -10,6 +10,7 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <sys/types.h>
 #include <time.h>
 
 /* The number of threads in this process, from /proc/self/status. */
@@ -23,6 +24,10 @@ int fd_count(void);
  * pthread_setname_np set it) is inside poll(2) or ppoll(2) now, from
  * /proc/self/task. */
 bool thread_in_poll(const char *name);
+
+/* Waits (yielding, for up to 2 s times timeout_multiplier()) until the
+ * thread with kernel id tid, joined already, has left /proc/self/task. */
+void await_thread_gone(pid_t tid);
 
 /* Waits for the kernel to finish removing threads that have already been
  * joined, then returns the thread count (see proc.c for why). */

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 tomb_pool_t *stress_pools[2];
@@ -301,9 +302,11 @@ static void init_monotonic_cond(pthread_cond_t *cv)
 	pthread_condattr_destroy(&a);
 }
 
+/* Stores its kernel thread id in *arg. */
 static void *nothing(void *arg)
 {
-	return arg;
+	*(pid_t *)arg = (pid_t)syscall(SYS_gettid);
+	return NULL;
 }
 
 static void usage(const char *why)
@@ -382,6 +385,7 @@ int main(int argc, char **argv)
 	struct rng rng;
 	struct timespec t0, t1, end;
 	pthread_t wd, th;
+	pid_t nothing_tid = 0;
 	struct driver *m;
 
 	wd_seconds = 20 * timeout_multiplier();
@@ -419,9 +423,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	/* A sanitizer may start a thread of its own at the first
-	 * pthread_create: before the count is taken. */
-	if (pthread_create(&th, NULL, nothing, NULL) == 0)
+	 * pthread_create: before the count is taken, and once the thread
+	 * that made it start has left the count (which lags its join). */
+	if (pthread_create(&th, NULL, nothing, &nothing_tid) == 0) {
 		pthread_join(th, NULL);
+		await_thread_gone(nothing_tid);
+	}
 	fds_before = fd_count();
 
 	ndrivers = threads;
