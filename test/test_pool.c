@@ -411,7 +411,7 @@ START_TEST(test_pool_bursts_of_short_workers)
 	struct tomb_pool_stats st;
 
 	ck_assert_ptr_nonnull(p);
-	for (int round = 0; round < ROUNDS; round++) {
+	for (int round = 0; round < test_rounds(ROUNDS); round++) {
 		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
 		atomic_int ran = 0;
 
