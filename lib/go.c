@@ -28,9 +28,12 @@ struct worker {
 	_Atomic bool created;       /* set by tomb_go once pthread_create has
 	                             * succeeded, so that a waiter may claim a
 	                             * thread that has not started yet */
-	_Atomic unsigned refs;      /* 2 for a thread of its own until tomb_go
-	                             * has set `created` (or failed), else 1;
-	                             * the last to drop one frees w */
+	_Atomic unsigned refs;      /* 2 for a thread of its own (tomb_go's,
+	                             * dropped once it has set `created`, and
+	                             * the thread's or its zombie joiner's),
+	                             * else 1; the last to drop one frees w,
+	                             * whichever it is.  If pthread_create
+	                             * fails, tomb_go frees w at once. */
 	struct timespec started;    /* CLOCK_MONOTONIC, when tomb_go ran */
 	char name[16];              /* what the thread is called; "" if none */
 	bool helper;                /* the library's own: see t->helpers */

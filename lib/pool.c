@@ -55,7 +55,9 @@
 
 struct pool_thread {
 	tomb_pool_t *p;
-	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself */
+	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself
+	                            * (and set to POOL_RUN when it takes a
+	                            * queued worker itself) */
 	struct worker *job;        /* written before word becomes POOL_RUN */
 	struct pool_thread *next;  /* the idle or set-aside stack, under p->mu */
 	bool spins;                /* made the spinner when it last parked;
@@ -101,8 +103,14 @@ struct tomb_pool {
 	 *   nqueued <= nreserved + waking: each queued worker has a thread;
 	 *   nqueued > 0 implies waking > 0: one of them is on its way;
 	 *   nreserved <= nqueued: none is set aside for nothing, so that
-	 *   when the queue is empty (as when the pool is freed) so is the
-	 *   set-aside stack. */
+	 *   when the queue is empty so is the set-aside stack.
+	 * The queue is empty when the pool is freed: a queued worker counts
+	 * in its tomb's `live`, so that tomb cannot be freed, and the pool is
+	 * not freed while a tomb uses it.  A set-aside thread's word is still
+	 * POOL_PARKED or POOL_SLEEPING; only wake_reserved_locked and
+	 * dequeue_locked take it off the stack.  A set-aside thread still
+	 * counts against a max_idle that is set: nidle + nreserved <=
+	 * max_idle. */
 	struct worker *queue_head, *queue_tail;
 	size_t nqueued;
 	struct pool_thread *reserved;
@@ -341,7 +349,9 @@ static void *pool_main(void *arg)
 		/* Parked, or given a queued worker; a job may be there. */
 	}
 
-	/* Off the idle stack by now (a thread told to exit was taken off it). */
+	/* Off the idle and set-aside stacks by now (a thread told to exit was
+	 * taken off idle; one that is to exit found the queue empty, and so
+	 * the set-aside stack too). */
 	pool_lock(p);
 	has_prev = p->has_zombie;
 	prev = p->zombie;

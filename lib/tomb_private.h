@@ -290,8 +290,9 @@ void tomb__cond_wake_registered_locked(tomb_t *t);
  * Names the thread after the worker if it has a name, and then `home` again.
  * Unless the return fires callbacks, the thread offers itself back to its
  * pool (tomb__pool_park) in the same critical section that may make
- * t DEAD, so that a wait that returns finds it parked.  Returns what that
- * gave, or POOL_UNDECIDED. */
+ * t DEAD, so that a wait that returns finds it parked (or running a worker
+ * it took from the pool's queue).  Returns what that gave, or
+ * POOL_UNDECIDED. */
 struct pool_thread;
 int tomb__worker_run(struct worker *w, const char *home,
                      struct pool_thread *self);
@@ -328,7 +329,8 @@ struct zombies {
 
 /* With t->mu held: marks up to max of t's running workers (none if more
  * than max run, or t has a pool) as claimed by the caller, who must join
- * them, and puts their threads in out.  How many it claimed. */
+ * them, and puts their threads in out; it skips those whose thread may not
+ * exist yet (see `created` in go.c).  How many it claimed. */
 size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max);
 
 /* With t->mu held: whether t has threads to join, and takes them all. */
