@@ -389,7 +389,7 @@ int main(int argc, char **argv)
 	struct driver *m;
 
 	wd_seconds = 20 * timeout_multiplier();
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) { /* each option takes a value */
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
 		if (strcmp(a, "--seed") == 0) {
@@ -404,7 +404,6 @@ int main(int argc, char **argv)
 		} else {
 			usage(a);
 		}
-		i++;
 	}
 	if (!seeded) {
 		clock_gettime(CLOCK_REALTIME, &t0);
