@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * bench.c: the C side of `make bench`, for impls "tomb", "tomb-pool" and
  * "pthread" (the raw baseline: pthread_create/join, an atomic flag, a futex).

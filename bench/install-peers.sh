@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # install-peers.sh: install from Debian what the peer benchmarks need
 # (bench/peers/build.sh builds them).  Only missing packages are
 # installed, so a second run costs one dpkg-query per package.

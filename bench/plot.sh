@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # bench/plot.sh: plots kill latency against the number of blocked workers,
 # one line per implementation and way of blocking, from bench-results.json
 # (as run.sh writes it: one record per line).  Needs gnuplot (gnuplot-nox).

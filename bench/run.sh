@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # bench/run.sh: runs every benchmark program for every impl, metric and size,
 # prints a table of medians and the target ratios, and writes every
 # median to bench-results.json.  `make bench` runs it from the build

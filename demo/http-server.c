@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * http-server: an HTTP/1.1 server on 127.0.0.1 where every connection thread
  * is accounted for, and a shutdown that drains.

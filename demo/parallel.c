@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * parallel: errgroup's classic job, in C: a CRC-32 of every regular file under
  * a directory, with at most -j N files in work at once.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * services: pkg/group's example in C.  Three services, an HTTP one, a TCP
  * echo one and a metrics one, run in one tomb with the group lifetime: the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # make demo: the library's point in one run.  Starts demo/http-server, makes
 # requests with curl, sends SIGTERM while a slow request is in flight, and
 # shows that the server stopped accepting at once, let the request finish,

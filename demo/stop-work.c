@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stop-work: the talk's stop-channel worker loop, in C.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tomb-timeout: the talk's tomb.v2 example, in C.
  *

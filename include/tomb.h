@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tomb.h: the whole public interface of libtomb.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * annotate.h: tells valgrind's Helgrind and DRD what the library's atomics
  * and futexes order, which they cannot see for themselves.  Not installed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* cond.c: a condition variable whose waits a kill interrupts. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* deadline.c: absolute CLOCK_MONOTONIC deadlines. */
 #include "config.h"
 

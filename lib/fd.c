@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fd.c: descriptors that become readable when a tomb is dying or dead. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* futex.c: thin wrappers over the Linux futex system calls. */
 #include "config.h"
 

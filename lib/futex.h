@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * futex.h: the futex operations the library needs, on 32-bit atomic words.
  * Waiters block in the kernel without a mutex, so a kill wakes any number of

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* go.c: starting workers, the limit on them, and what a return does. */
 #include "config.h"
 

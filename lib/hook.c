@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* hook.c: callbacks that run when a tomb starts dying. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* kill.c: killing a tomb, the precedence of reasons, and their messages. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * pool.c: parked threads that tombs reuse for their workers (tomb_pool_t).
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* report.c: telling what a tomb is doing (who is stuck). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* signal.c: signals that kill a tomb (Go's signal.NotifyContext). */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* tomb.c: making and freeing a tomb, and reading its state. */
 #include "config.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tomb_private.h: the tomb's fields, its states and its lock invariants, and
  * the internal calls the library's files make to each other.  Not installed.

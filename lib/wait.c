@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* wait.c: waiting for a tomb to be dead, or dying, and sleeping with it. */
 #include "config.h"
 

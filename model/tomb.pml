@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * tomb.pml: a Promela model of the tomb's core state machine, for spin.
  *

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The http-server demo, driven from outside as a user would: curl, raw
 # sockets, SIGTERM with kill(1); checks statuses, output, and that no process
 # or port is left behind.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The parallel demo, run as a user would: the CRC-32 of every file of a tree
 # (checked against python3's zlib when there is one), a failure that stops the
 # walk and names its file, the timeout, its usage and its exit status.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
 # The services demo, driven from outside: the three services answer, the
 # metrics count, and each way of stopping gives its exit status.
 set -euo pipefail

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The stop-work demo, run as a user would: asking, then each worker's stop,
 # then knowing; its usage and its exit status.
 set -eu

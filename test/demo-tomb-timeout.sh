@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The tomb-timeout demo, run as a user would: its output in order, its status.
 set -eu
 demo="${top_builddir:-.}/demo/tomb-timeout"

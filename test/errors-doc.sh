@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # doc/errors.md cannot rot: every test its table names exists in
 # test/test_errors.c and is registered, every test there is named in the
 # table (once: a row is a test), and every public function of tomb.h has a

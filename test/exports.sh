@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The shared library exports exactly the functions tomb.h declares.
 set -eu
 lib="${top_builddir:-.}/lib/.libs/libtomb.so"

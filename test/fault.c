@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault.c: the fault-injection test (libtomb issue #7).  Every call in lib/
  * that can fail is made to fail, in turn, in every scenario of

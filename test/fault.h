@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault.h: what the fault-injection driver (fault.c) and its scenarios
  * (fault_scenarios.c) share.

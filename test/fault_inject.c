@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* fault_inject.c: see fault_inject.h.  Not built with fault_redirect.h:
  * malloc here is the real one. */
 #include "config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault_inject.h: failing the library's calls on purpose.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault_redirect.h: forced (gcc -include) into every file of lib/ when it
  * is built for the fault-injection test (test/libtomb-fault.la, see

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * fault_scenarios.c: the public calls that the fault-injection test walks
  * through every failure point, as a table (at the end).  A scenario makes

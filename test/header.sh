@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # tomb.h compiles cleanly on its own as strict C11 and as C++ (the extern "C"
 # guards, no C-only constructs in the public types).
 set -eu

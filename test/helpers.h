@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * helpers.h: what the tests share: the thread-leak check every test runs
  * (with proc.h's counts and exit probe), and small hand-offs.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # After `make install`: build a small program against the installed library
 # with pkg-config, linked shared and static, and run both.
 #   test/installcheck.sh DESTDIR LIBDIR

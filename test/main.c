@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* main.c: runs every suite; Check prints the summary line CI reads. */
 #include "helpers.h"
 

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The man pages: every exported function has a page, every page a function,
 # each page has the same sections, and mandoc finds nothing to warn about.
 set -eu

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # Every C snippet in doc/porting.md compiles, after the includes it names.
 set -eu
 src="${top_srcdir:-.}"

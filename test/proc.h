@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * proc.h: what a test can learn about its own process, without Check: the
  * thread and descriptor counts, a probe that proves a thread has really

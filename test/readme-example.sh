@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The README's example compiles against the library and runs as it says.
 set -eu
 src="${top_srcdir:-.}"

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The model of the tomb's state machine (model/tomb.pml), checked with spin:
 # an exhaustive search of the real model must find no error and complete;
 # each mutant that breaks a hand-shake must be caught, with the failure it

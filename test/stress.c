@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stress.c: a randomised stress test of libtomb (not a Check suite).
  *

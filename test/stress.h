@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stress.h: the pieces the randomised stress program shares between its
  * files.  stress.c explains what the program does and how to run it.

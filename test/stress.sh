@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
 # The stress test (test/stress.c), short: STRESS_SECONDS (default 4) with
 # futex_waitv, then as long again on the fallback path of tomb_cond_wait
 # (TOMB_FUTEX_WAITV=0).  STRESS_SEED replays a seed a failure printed.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stress_ops.c: the operations the drivers pick from, each with a weight.
  * An operation takes a slot's shared lock (slot_enter), does one thing to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * stress_work.c: the workers the drivers start, and the dying callbacks.
  *

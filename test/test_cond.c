@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_cond.c: the condition wait that a kill interrupts. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * test_errors.c: every public call against each bad input, one test per row
  * of doc/errors.md (test/errors-doc.sh keeps the two in step).  Each test

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_fd.c: descriptors readable once a tomb is dying or dead. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_go.c: starting workers, what their return values do, and the promise
  * that a returned wait means every thread the tomb started has ended. */
 #include "helpers.h"

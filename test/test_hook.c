@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_hook.c: callbacks on dying. */
 #include "helpers.h"
 

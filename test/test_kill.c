@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_kill.c: killing, the precedence of reasons, and messages. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_lifetime.c: the tomb, errgroup and group lifetimes, against the Go
  * behaviour table in shared/reference/go-semantics.md. */
 #include "helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_limit.c: options, the limit on running workers, and tomb_trygo. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_pool.c: tombs whose workers run on a pool's parked threads. */
 #define _GNU_SOURCE /* pthread_getname_np */
 #include "helpers.h"

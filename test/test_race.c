@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_race.c: kill, go and wait racing from several threads, thousands of
  * times.  Threads record what they saw; the test thread asserts after joins. */
 #include "helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_report.c: named workers, the count, and who is stuck. */
 #define _GNU_SOURCE
 #include "helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_signal.c: signals that kill a tomb.  Each case runs in a child
  * process (handlers are process-wide), driven from outside with kill(2);
  * the child reports the first check that failed as its exit status. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_sleep.c: waiting for dying, and sleeping with a tomb. */
 #include "helpers.h"
 

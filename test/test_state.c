@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_state.c: making and freeing tombs, and reading their state. */
 #include "helpers.h"
 

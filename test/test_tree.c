@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_tree.c: child tombs: death flows down, waiting covers the tree. */
 #include "helpers.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /* test_wait.c: waiting for a tomb to be dead. */
 #include "helpers.h"
 

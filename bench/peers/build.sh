@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # build.sh OUTDIR: build every peer benchmark this machine can build into
 # OUTDIR (bench-jthread, bench-gcancellable, bench-go for go-tomb and
 # go-errgroup).  A peer whose compiler or library is missing is reported

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * gcancellable.c: the GLib peer, impl "gcancellable": GThread workers
  * stopped through one GCancellable.

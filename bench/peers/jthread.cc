@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * jthread.cc: the C++20 peer, impl "jthread": std::jthread, std::stop_token,
  * std::condition_variable_any and std::stop_callback.

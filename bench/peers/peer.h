@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * peer.h: what the C and C++ peer benchmarks share: the command line, the
  * clock, the output lines, the calibrated loop length and the peak-RSS

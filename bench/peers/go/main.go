@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Command bench-go is the Go peer of libtomb's benchmarks: impl "go-tomb"
 // (gopkg.in/tomb.v2) and impl "go-errgroup" (golang.org/x/sync/errgroup
 // with a context).
