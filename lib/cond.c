@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
+#include "sys.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -31,9 +31,10 @@ struct cond {
 	_Atomic uint32_t waiters;
 };
 
+/* A fallback waiter's registration on t->condq, on its stack. */
 struct cond_node {
 	struct cond *c;
-	struct cond_node *next;
+	struct tomb_list node;
 };
 
 _Static_assert(sizeof(struct cond) == sizeof(tomb_cond_t),
@@ -69,7 +70,7 @@ static int cond_wake(tomb_cond_t *c, int n)
 	k = cond_of(c);
 	atomic_fetch_add(&k->seq, 1);
 	if (atomic_load(&k->waiters) > 0)
-		tomb_futex_wake(&k->seq, n);
+		tomb__futex_wake(&k->seq, n);
 	return 0;
 }
 
@@ -85,9 +86,13 @@ TOMB_EXPORT int tomb_cond_broadcast(tomb_cond_t *c)
 
 void tomb__cond_wake_registered_locked(tomb_t *t)
 {
-	for (struct cond_node *n = t->condq; n != NULL; n = n->next) {
-		atomic_fetch_add(&n->c->seq, 1);
-		tomb_futex_wake(&n->c->seq, INT_MAX);
+	struct tomb_list *it;
+
+	tomb__list_for_each(it, &t->condq) {
+		struct cond *k = tomb__list_entry(it, struct cond_node, node)->c;
+
+		atomic_fetch_add(&k->seq, 1);
+		tomb__futex_wake(&k->seq, INT_MAX);
 	}
 }
 
@@ -97,8 +102,7 @@ void tomb__cond_wake_registered_locked(tomb_t *t)
 static int wait_registered(tomb_t *t, struct cond *k, uint32_t seq,
                            const struct timespec *abstime)
 {
-	struct cond_node node = {.c = k, .next = NULL};
-	struct cond_node **p;
+	struct cond_node reg = {.c = k};
 	int err;
 
 	tomb__lock(t);
@@ -106,16 +110,13 @@ static int wait_registered(tomb_t *t, struct cond *k, uint32_t seq,
 		tomb__unlock(t);
 		return 0; /* the caller sees dying */
 	}
-	node.next = t->condq;
-	t->condq = &node;
+	tomb__list_push_back(&t->condq, &reg.node);
 	tomb__unlock(t);
 
-	err = tomb_futex_wait(&k->seq, seq, abstime);
+	err = tomb__futex_wait(&k->seq, seq, abstime);
 
 	tomb__lock(t);
-	for (p = &t->condq; *p != &node; p = &(*p)->next)
-		continue;
-	*p = node.next;
+	tomb__list_remove(&reg.node);
 	tomb__unlock(t);
 	return err;
 }
@@ -145,7 +146,7 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 	if (err == 0) {
 		if (state & TOMB_S_DYING)
 			err = 0;
-		else if ((err = tomb_futex_wait2(&k->seq, seq, &t->state, state,
+		else if ((err = tomb__futex_wait2(&k->seq, seq, &t->state, state,
 		                                 abstime)) == ENOSYS)
 			err = wait_registered(t, k, seq, abstime);
 	}

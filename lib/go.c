@@ -3,26 +3,28 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "pool.h"
+#include "sys.h"
 #include "tomb_private.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 /* A running worker: allocated by tomb_go, linked in t's list under mu, and
  * unlinked by the worker once its function has returned; then freed by it,
  * or, if t was dying and no waiter had claimed it, put on t->zombies and
- * freed by whoever joins it.  But a worker with a thread of its own is
- * freed only once tomb_go is done with it too (`refs`). */
+ * freed by whoever joins it (join.c).  But a worker with a thread of its
+ * own is freed only once tomb_go is done with it too (`refs`). */
 struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
 	void *arg;
-	struct worker *prev, *next; /* t's running workers, or its zombies
-	                             * (next only), under t->mu */
-	pthread_t self;             /* its thread; written before tid */
+	struct tomb_thread th;      /* its thread for join.c: th.id is written
+	                             * by the thread before tid; th.node links
+	                             * it in t->workers while it runs, then in
+	                             * t->zombies if it ends there (under
+	                             * t->mu) */
 	_Atomic pid_t tid;          /* set by the thread when it starts */
 	pthread_t made;             /* its thread, as pthread_create gave it
 	                             * to tomb_go; written before `created` */
@@ -40,36 +42,12 @@ struct worker {
 	bool helper;                /* the library's own: see t->helpers */
 	bool claimed;               /* a waiter joins it (tomb__claim_locked),
 	                             * under t->mu */
-	struct worker *queued;      /* the next in a pool's queue, under the
-	                             * pool's mu (pool.c) */
+	struct tomb_job job;        /* what a pool runs (pool.h) */
 };
 
-struct worker **tomb__worker_queue_link(struct worker *w)
+static struct worker *worker_of_node(struct tomb_list *n)
 {
-	return &w->queued;
-}
-
-static void link_locked(tomb_t *t, struct worker *w)
-{
-	w->prev = t->workers_tail;
-	w->next = NULL;
-	if (t->workers_tail != NULL)
-		t->workers_tail->next = w;
-	else
-		t->workers_head = w;
-	t->workers_tail = w;
-}
-
-static void unlink_locked(tomb_t *t, struct worker *w)
-{
-	if (w->prev != NULL)
-		w->prev->next = w->next;
-	else
-		t->workers_head = w->next;
-	if (w->next != NULL)
-		w->next->prev = w->prev;
-	else
-		t->workers_tail = w->prev;
+	return tomb__list_entry(n, struct worker, th.node);
 }
 
 /*
@@ -81,17 +59,18 @@ static void unlink_locked(tomb_t *t, struct worker *w)
  */
 static void slot_freed_locked(tomb_t *t)
 {
-	if (t->slot_waiting_workers > 0 && t->slot_waiting_workers >= t->live)
-		pthread_cond_broadcast(&t->slot_cv);
+	if (t->slot_waiting_workers > 0 &&
+	    t->slot_waiting_workers >= tomb__live_locked(t))
+		tomb__cond_broadcast(&t->slot_cv);
 	else if (t->slot_waiters > 0)
-		pthread_cond_signal(&t->slot_cv);
+		tomb__cond_signal(&t->slot_cv);
 }
 
 /* What a return does, by lifetime.  Called with mu held, after live--.
  * Returns true when the kill it made armed callbacks to run. */
 static bool worker_returned_locked(tomb_t *t, int rc)
 {
-	bool fire = false, last = t->live == 0 && t->children_live == 0;
+	bool fire = false;
 
 	if (rc == TOMB_STILL_ALIVE)
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
@@ -101,17 +80,11 @@ static bool worker_returned_locked(tomb_t *t, int rc)
 		; /* "stopped because dying": the reason stays */
 	else if (rc != 0 || t->lifetime == TOMB_LIFETIME_GROUP)
 		fire = tomb__kill_locked(t, rc, NULL, NULL);
-	else if (last && (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
-		fire = tomb__kill_locked(t, 0, NULL, NULL);
+	else if (tomb__idle_locked(t) && tomb__idle_dies_locked(t, true))
+		fire = tomb__kill_locked(t, 0, NULL, NULL); /* the lifetime rule */
 	slot_freed_locked(t);
 	tomb__settle_locked(t);
 	return fire;
-}
-
-void tomb__wake_slot_waiters_locked(tomb_t *t)
-{
-	if (t->slot_waiters > 0)
-		pthread_cond_broadcast(&t->slot_cv);
 }
 
 /* Under t->mu: what the end of w's function does to t.  Returns true when
@@ -123,8 +96,8 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
 		tomb__settle_locked(t);
 		return false;
 	}
-	unlink_locked(t, w);
-	t->live--;
+	tomb__list_remove(&w->th.node);
+	tomb__live_add_locked(t, -1);
 	t->ended++;
 	return worker_returned_locked(t, rc);
 }
@@ -152,18 +125,23 @@ static void free_worker(struct worker *w)
 	discard_worker(w);
 }
 
+/* A zombie's tomb_thread release (join.c): drops the thread's reference. */
+static void release_thread(struct tomb_thread *th)
+{
+	free_worker(tomb__list_entry(th, struct worker, th));
+}
+
 /* Runs w's function as a worker of w->t on this thread. */
 static int run_fn(struct worker *w)
 {
 	int rc;
 
-	/* Release: a waiter that sees tid may read w->self (see
+	/* Release: a waiter that sees tid may read w->th.id (see
 	 * tomb__claim_locked); told to Helgrind and DRD too. */
 	TOMB_ANN_RELEASE(&w->tid);
-	atomic_store_explicit(&w->tid, (pid_t)syscall(SYS_gettid),
-	                      memory_order_release);
+	atomic_store_explicit(&w->tid, tomb__gettid(), memory_order_release);
 	if (w->name[0] != '\0')
-		pthread_setname_np(pthread_self(), w->name);
+		tomb__set_thread_name(w->name);
 	tomb__current = w->t;
 	rc = w->fn(w->t, w->arg);
 	tomb__current = NULL;
@@ -179,23 +157,19 @@ static void *worker_main(void *p)
 	bool has_prev = false, fire;
 	int rc;
 
-	w->self = pthread_self();
+	w->th.id = pthread_self();
 	rc = run_fn(w);
 	tomb__lock(t);
 	fire = worker_ended_locked(t, w, rc);
 	if (w->claimed) {
 		; /* a waiter joins this thread; nobody else may */
 	} else if (tomb_dying(t)) {
-		/* The list: the waiter joins this thread (see t->zombie). */
-		w->next = t->zombies;
-		t->zombies = w;
+		/* The list: the waiter joins this thread and frees w. */
+		tomb__list_push_back(&t->zombies, &w->th.node);
 		w = NULL;
 	} else {
 		/* The chain: whoever joins this thread joins its predecessor. */
-		has_prev = t->has_zombie;
-		prev = t->zombie;
-		t->zombie = pthread_self();
-		t->has_zombie = true;
+		has_prev = tomb__chain_push_locked(&t->chain, &prev);
 	}
 	tomb__unlock(t);
 	free_worker(w);
@@ -206,19 +180,26 @@ static void *worker_main(void *p)
 		tomb__after_kill(t);
 
 	if (has_prev)
-		pthread_join(prev, NULL);
+		tomb__join(prev);
 	return NULL;
 }
 
-int tomb__worker_run(struct worker *w, const char *home,
-                     struct pool_thread *self)
+/* A worker on a pool's thread (its struct tomb_job's run): runs it, then
+ * does what its return does, as worker_main, but for the reap chain; frees
+ * w.  Unless the return fires callbacks, the thread offers itself back to
+ * its pool (tomb__pool_park) in the same critical section that may make t
+ * DEAD, so that a wait that returns finds it parked (or running a worker
+ * it took from the pool's queue). */
+static int run_job(struct tomb_job *job, struct pool_thread *self,
+                   const char *home)
 {
+	struct worker *w = tomb__list_entry(job, struct worker, job);
 	tomb_t *t = w->t;
 	bool renamed = w->name[0] != '\0', fire;
 	int rc = run_fn(w), parked = POOL_UNDECIDED;
 
 	if (renamed)
-		pthread_setname_np(pthread_self(), home);
+		tomb__set_thread_name(home);
 	tomb__lock(t);
 	fire = worker_ended_locked(t, w, rc);
 	if (!fire)
@@ -235,10 +216,15 @@ size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
 {
 	size_t n = 0;
 
-	if (t->pool != NULL || t->live > max)
+	struct tomb_list *it;
+
+	if (t->pool != NULL || tomb__live_locked(t) > max)
 		return 0;
-	for (struct worker *w = t->workers_head; w != NULL && n < max;
-	     w = w->next) {
+	tomb__list_for_each(it, &t->workers) {
+		struct worker *w = worker_of_node(it);
+
+		if (n == max)
+			break;
 		if (w->claimed)
 			continue;
 		/* Its thread is made (tomb_go said so), or has started (it
@@ -249,43 +235,13 @@ size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
 		} else if (atomic_load_explicit(&w->tid, memory_order_acquire) !=
 		           0) {
 			TOMB_ANN_ACQUIRE(&w->tid);
-			out[n++] = w->self;
+			out[n++] = w->th.id;
 		} else {
 			continue;
 		}
 		w->claimed = true;
 	}
 	return n;
-}
-
-bool tomb__has_zombies_locked(const tomb_t *t)
-{
-	return t->has_zombie || t->zombies != NULL;
-}
-
-void tomb__take_zombies_locked(tomb_t *t, struct zombies *z)
-{
-	z->chain = t->zombie;
-	z->has_chain = t->has_zombie;
-	z->list = t->zombies;
-	t->has_zombie = false;
-	t->zombies = NULL;
-}
-
-void tomb__join_zombies(struct zombies *z)
-{
-	struct worker *w, *next;
-
-	/* Each has returned and is exiting, or joining its predecessor. */
-	if (z->has_chain)
-		pthread_join(z->chain, NULL);
-	for (w = z->list; w != NULL; w = next) {
-		next = w->next;
-		pthread_join(w->self, NULL);
-		free_worker(w);
-	}
-	z->has_chain = false;
-	z->list = NULL;
 }
 
 /* With mu held: waits for a slot under the limit.  0 when the worker may
@@ -301,17 +257,17 @@ static int take_slot_locked(tomb_t *t, bool may_block)
 			return ESRCH;
 		if (waited && (s & TOMB_S_DYING))
 			return ECANCELED; /* t died while this call waited */
-		if (t->limit == 0 || t->live < (size_t)t->limit)
+		if (t->limit == 0 || tomb__live_locked(t) < (size_t)t->limit)
 			return 0;
 		if (s & TOMB_S_DYING)
 			return ECANCELED;
 		if (!may_block)
 			return EBUSY;
-		if (own && t->slot_waiting_workers + 1 >= t->live)
+		if (own && t->slot_waiting_workers + 1 >= tomb__live_locked(t))
 			return EDEADLK; /* every running worker would wait */
 		t->slot_waiters++;
 		t->slot_waiting_workers += own;
-		pthread_cond_wait(&t->slot_cv, &t->mu);
+		tomb__cond_wait(&t->slot_cv, &t->mu);
 		t->slot_waiting_workers -= own;
 		t->slot_waiters--;
 		waited = true;
@@ -352,7 +308,8 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	w->name[sizeof(w->name) - 1] = '\0';
 	w->helper = helper;
 	w->claimed = false;
-	w->queued = NULL;
+	w->th.release = release_thread;
+	w->job.run = run_job;
 
 	tomb__lock(t);
 	if (helper)
@@ -369,14 +326,14 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	if (helper) {
 		t->helpers++;
 	} else {
-		t->live++;
-		link_locked(t, w);
+		tomb__live_add_locked(t, 1);
+		tomb__list_push_back(&t->workers, &w->th.node);
 	}
 	ended_before = t->ended;
 	tomb__unlock(t);
 
 	if (t->pool != NULL && !helper)
-		err = tomb__pool_start(t->pool, w);
+		err = tomb__pool_start(t->pool, &w->job);
 	else
 		err = pthread_create(&th, t->has_attr ? &t->attr : NULL,
 		                     worker_main, w);
@@ -406,12 +363,11 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 		discard_worker(w);
 		return err;
 	}
-	unlink_locked(t, w);
-	t->live--;
-	if (t->live == 0 && t->children_live == 0 &&
-	    t->ended != ended_before && !tomb_dying(t) &&
-	    (t->lifetime == TOMB_LIFETIME_TOMB || t->waited))
-		fire = tomb__kill_locked(t, 0, NULL, NULL);
+	tomb__list_remove(&w->th.node);
+	tomb__live_add_locked(t, -1);
+	if (tomb__idle_locked(t) && !tomb_dying(t) &&
+	    tomb__idle_dies_locked(t, t->ended != ended_before))
+		fire = tomb__kill_locked(t, 0, NULL, NULL); /* the lifetime rule */
 	slot_freed_locked(t);
 	tomb__settle_locked(t);
 	tomb__unlock(t);
@@ -440,9 +396,8 @@ TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg)
 void tomb__helper_wait_last(tomb_t *t)
 {
 	tomb__lock(t);
-	while (!tomb_dying(t) || t->live > 0 || t->firing > 0 ||
-	       t->children_live > 0)
-		pthread_cond_wait(&t->dead_cv, &t->mu);
+	while (!tomb_dying(t) || !tomb__idle_locked(t) || t->firing > 0)
+		tomb__cond_wait(&t->dead_cv, &t->mu);
 	tomb__unlock(t);
 }
 
@@ -457,14 +412,15 @@ TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)
 		return EINVAL;
 	tomb__lock(t);
 	t->limit = limit;
-	tomb__wake_slot_waiters_locked(t); /* a raised limit lets them in */
+	if (t->slot_waiters > 0) /* a raised limit lets them in */
+		tomb__cond_broadcast(&t->slot_cv);
 	tomb__unlock(t);
 	return 0;
 }
 
 TOMB_EXPORT size_t tomb_count(const tomb_t *t)
 {
-	return t == NULL ? 0 : atomic_load(&t->live);
+	return t == NULL ? 0 : tomb__live_locked(t); /* a snapshot */
 }
 
 TOMB_EXPORT int tomb_foreach(tomb_t *t,
@@ -472,10 +428,13 @@ TOMB_EXPORT int tomb_foreach(tomb_t *t,
                                         void *arg),
                              void *arg)
 {
+	struct tomb_list *it;
+
 	if (t == NULL || fn == NULL)
 		return EINVAL;
 	tomb__lock(t);
-	for (struct worker *w = t->workers_head; w != NULL; w = w->next) {
+	tomb__list_for_each(it, &t->workers) {
+		struct worker *w = worker_of_node(it);
 		struct tomb_worker_info info = {
 			.name = w->name,
 			.tid = atomic_load_explicit(&w->tid, memory_order_relaxed),

@@ -33,7 +33,7 @@ struct hook {
 	tomb_t *t;          /* set before ARMED, valid until IDLE again */
 	tomb_hook_fn *fn;
 	void *arg;
-	struct hook *prev, *next; /* in t's armed list while ARMED */
+	struct tomb_list node; /* in t->hooks while ARMED */
 	_Atomic uint32_t state;
 };
 
@@ -47,7 +47,6 @@ _Static_assert(alignof(struct hook) <= alignof(tomb_hook_t),
  * each call, since a callback may kill another tomb and run its callbacks. */
 static _Thread_local struct hook *running_hook;
 static _Thread_local bool running_hook_offed;
-_Thread_local const tomb_t *tomb__firing;
 
 static void set_state(struct hook *h, uint32_t st)
 {
@@ -61,19 +60,6 @@ static uint32_t get_state(const struct hook *h)
 
 	TOMB_ANN_ACQUIRE(&h->state);
 	return st;
-}
-
-static void unlink_locked(tomb_t *t, struct hook *h)
-{
-	if (h->prev != NULL)
-		h->prev->next = h->next;
-	else
-		t->hooks_head = h->next;
-	if (h->next != NULL)
-		h->next->prev = h->prev;
-	else
-		t->hooks_tail = h->prev;
-	h->prev = h->next = NULL;
 }
 
 /* Runs h, which is RUNNING and counted in t->firing, without t->mu; returns
@@ -94,7 +80,7 @@ static void run_locked_out(tomb_t *t, struct hook *h)
 	if (!running_hook_offed) {
 		set_state(h, HOOK_DONE);
 		if (t->off_waiters > 0)
-			pthread_cond_broadcast(&t->dead_cv);
+			tomb__cond_broadcast(&t->dead_cv);
 	}
 	running_hook = saved_hook;
 	running_hook_offed = saved_offed;
@@ -103,10 +89,11 @@ static void run_locked_out(tomb_t *t, struct hook *h)
 
 void tomb__fire_hooks_locked(tomb_t *t)
 {
-	struct hook *h;
+	struct tomb_list *n;
 
-	while ((h = t->hooks_head) != NULL) {
-		unlink_locked(t, h);
+	while ((n = tomb__list_pop(&t->hooks)) != NULL) {
+		struct hook *h = tomb__list_entry(n, struct hook, node);
+
 		set_state(h, HOOK_RUNNING);
 		run_locked_out(t, h);
 	}
@@ -129,7 +116,6 @@ TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
 	h->t = t;
 	h->fn = fn;
 	h->arg = arg;
-	h->prev = h->next = NULL;
 
 	tomb__lock(t);
 	if (tomb_dying(t)) {
@@ -141,12 +127,7 @@ TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
 		t->firing--;
 		tomb__settle_locked(t);
 	} else {
-		h->prev = t->hooks_tail;
-		if (t->hooks_tail != NULL)
-			t->hooks_tail->next = h;
-		else
-			t->hooks_head = h;
-		t->hooks_tail = h;
+		tomb__list_push_back(&t->hooks, &h->node);
 		set_state(h, HOOK_ARMED);
 	}
 	tomb__unlock(t);
@@ -179,7 +160,7 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 	for (;;) {
 		st = get_state(h);
 		if (st == HOOK_ARMED) {
-			unlink_locked(t, h);
+			tomb__list_remove(&h->node);
 			err = 0;
 			break;
 		}
@@ -199,7 +180,7 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 			break;
 		}
 		t->off_waiters++;
-		pthread_cond_wait(&t->dead_cv, &t->mu);
+		tomb__cond_wait(&t->dead_cv, &t->mu);
 		t->off_waiters--;
 	}
 	set_state(h, HOOK_IDLE);

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-/* kill.c: killing a tomb, the precedence of reasons, and their messages. */
+/* kill.c: killing a tomb, the precedence of reasons and their messages,
+ * and what a kill wakes. */
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
+#include "sys.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -21,7 +22,7 @@ static const char *default_msg(tomb_t *t, int reason)
 
 	if (reason == 0)
 		return "";
-	s = reason > 0 ? strerrordesc_np(reason) : NULL;
+	s = tomb__errno_desc(reason);
 	if (s != NULL)
 		return s;
 	snprintf(t->defmsg, sizeof(t->defmsg), "reason %d", reason);
@@ -48,12 +49,17 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 	atomic_store_explicit(&t->msg, m, memory_order_release);
 }
 
-void tomb__wake_dying_locked(tomb_t *t)
+/* With t->mu held, t just made dying: wakes what a kill wakes under mu
+ * (the sleepers on `state` are woken after it, in tomb__after_kill):
+ * condition waiters registered on condq, tomb_go calls waiting for a slot
+ * (they fail with ECANCELED), and the dying descriptor. */
+static void wake_dying_locked(tomb_t *t)
 {
 	tomb__cond_wake_registered_locked(t);
-	tomb__wake_slot_waiters_locked(t);
+	if (t->slot_waiters > 0)
+		tomb__cond_broadcast(&t->slot_cv);
 	if (t->dying_fd >= 0)
-		tomb__fd_signal(t->dying_fd);
+		tomb__event_signal(t->dying_fd);
 }
 
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
@@ -68,7 +74,7 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 		set_reason_locked(t, reason, owned, smsg);
 		TOMB_ANN_RELEASE(&t->state); /* for tomb_dying's readers */
 		atomic_fetch_or(&t->state, TOMB_S_DYING);
-		tomb__wake_dying_locked(t);
+		wake_dying_locked(t);
 		/* The sleepers on `state` are woken by tomb__after_kill, once mu
 		 * is released, so that they do not wake only to queue on mu
 		 * behind the killer.  `sleepers` is read after DYING is set (see
@@ -77,7 +83,7 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 			t->waking = true;
 			fire = true;
 		}
-		if (t->hooks_head != NULL) {
+		if (!tomb__list_empty(&t->hooks)) {
 			t->firing++; /* holds off DEAD until the callbacks ran */
 			t->kill_fires = true;
 			fire = true;
@@ -91,55 +97,17 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 	return fire;
 }
 
-void tomb__child_gone_locked(tomb_t *p)
-{
-	p->children_live--;
-	/* A waiting errgroup or group owner may now have nothing left to wait
-	 * for; its waiter kills with 0 itself, outside the child's lock. */
-	if (p->waiters > 0 && p->children_live == 0 && p->live == 0)
-		pthread_cond_broadcast(&p->dead_cv);
-	tomb__settle_locked(p);
-}
-
-/* With p->mu not held and its child's held: the child is now DEAD. */
-static void child_died(tomb_t *p)
-{
-	tomb__lock(p);
-	tomb__child_gone_locked(p);
-	tomb__unlock(p);
-}
-
-void tomb__settle_locked(tomb_t *t)
-{
-	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
-
-	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && t->live == 0 &&
-	    t->firing == 0 && t->children_live == 0) {
-		if (t->helpers > 0) {
-			/* Only helpers are left: they stop now. */
-			pthread_cond_broadcast(&t->dead_cv);
-			return;
-		}
-		atomic_fetch_or(&t->state, TOMB_S_DEAD);
-		pthread_cond_broadcast(&t->dead_cv);
-		if (t->dead_fd >= 0)
-			tomb__fd_signal(t->dead_fd);
-		if (t->parent != NULL)
-			child_died(t->parent);
-	}
-}
-
 void tomb__after_kill(tomb_t *t)
 {
 	/* Only this thread, the killer, sets `waking` and `kill_fires`, and a
 	 * tomb starts dying once: it reads its own writes without mu.  While
 	 * `waking` holds, tomb_free waits, so t is still there. */
 	if (t->waking && atomic_load(&t->sleepers) > 0)
-		tomb_futex_wake_all(&t->state);
+		tomb__futex_wake_all(&t->state);
 	tomb__lock(t);
 	if (t->waking) {
 		t->waking = false;
-		pthread_cond_broadcast(&t->dead_cv); /* for tomb_free */
+		tomb__cond_broadcast(&t->dead_cv); /* for tomb_free */
 	}
 	if (t->kill_fires) {
 		t->kill_fires = false;

@@ -19,16 +19,17 @@
  * thread at a time spins (yielding) for a moment before it sleeps, so that
  * the next tomb_go finds it awake (see `spinner`).
  *
- * The tomb's side of a worker's return (tomb__worker_run) ends with the
- * unlock of the tomb's mutex that made it DEAD, or earlier: after that the
- * pool thread touches only the pool and itself.  An exiting pool thread
- * joins the pool thread that exited before it (the pool's reap chain, as
- * a tomb's), so tomb_pool_free joins them all by joining the last.
+ * The pool runs jobs (pool.h) and knows nothing of tombs: go.c's job, a
+ * worker, parks the thread itself in the critical section that ends the
+ * worker, and after that touches only the pool and the thread.  An exiting
+ * pool thread joins the pool thread that exited before it (the pool's reap
+ * chain, join.h), so tomb_pool_free joins them all by joining the last.
  */
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
+#include "pool.h"
+#include "sys.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -42,10 +43,10 @@
  * watches the word for a while (POOL_PARKED), then sleeps on it
  * (POOL_SLEEPING): whoever changes the word wakes it only in that state. */
 #define POOL_PARKED 0u   /* nothing to do: watching the word */
-#define POOL_RUN 1u      /* `job` holds a worker to run */
+#define POOL_RUN 1u      /* `job` holds a job to run */
 #define POOL_EXIT 2u     /* the pool is being freed */
 #define POOL_SLEEPING 3u /* nothing to do: asleep on the word */
-#define POOL_QUEUE 4u    /* take a worker from the pool's queue */
+#define POOL_QUEUE 4u    /* take a job from the pool's queue */
 
 /* How many more threads a thread woken for the queue may wake. */
 #define POOL_FANOUT 2
@@ -58,9 +59,9 @@ struct pool_thread {
 	tomb_pool_t *p;
 	_Atomic uint32_t word;     /* POOL_*; set by others, reset by itself
 	                            * (and set to POOL_RUN when it takes a
-	                            * queued worker itself) */
-	struct worker *job;        /* written before word becomes POOL_RUN */
-	struct pool_thread *next;  /* the idle or set-aside stack, under p->mu */
+	                            * queued job itself) */
+	struct tomb_job *job;      /* written before word becomes POOL_RUN */
+	struct tomb_list node;     /* the idle or set-aside stack, under p->mu */
 	bool spins;                /* made the spinner when it last parked;
 	                            * its own, written under p->mu */
 };
@@ -72,7 +73,7 @@ struct tomb_pool {
 	/* Parked threads, the most recently parked first (its stack and
 	 * caches are the warmest), but for the spinner, which stays on top
 	 * while it spins; and how many. */
-	struct pool_thread *idle;
+	struct tomb_list idle;
 	size_t nidle;
 
 	/* Threads started and not yet exited; tomb_pool_free waits (on
@@ -96,25 +97,25 @@ struct tomb_pool {
 	struct pool_thread *spinner;
 	bool spin_useful;
 
-	/* Workers that tomb_go found no awake thread for, oldest first,
-	 * linked through tomb__worker_queue_link, and how many; the threads
-	 * taken off `idle` for them, asleep still (a stack through `next`),
+	/* Jobs that tomb__pool_start found no awake thread for, oldest first,
+	 * and how many; the threads taken off `idle` for them, asleep still (a
+	 * stack),
 	 * and how many; and how many threads were told POOL_QUEUE and have
 	 * not yet taken mu to look at the queue.  Invariants:
 	 *   nqueued <= nreserved + waking: each queued worker has a thread;
 	 *   nqueued > 0 implies waking > 0: one of them is on its way;
 	 *   nreserved <= nqueued: none is set aside for nothing, so that
 	 *   when the queue is empty so is the set-aside stack.
-	 * The queue is empty when the pool is freed: a queued worker counts
-	 * in its tomb's `live`, so that tomb cannot be freed, and the pool is
-	 * not freed while a tomb uses it.  A set-aside thread's word is still
+	 * The queue is empty when the pool is freed: a queued job is a worker
+	 * counted in its tomb's `live`, so that tomb cannot be freed, and the
+	 * pool is not freed while a tomb uses it.  A set-aside thread's word is still
 	 * POOL_PARKED or POOL_SLEEPING; only wake_reserved_locked and
 	 * dequeue_locked take it off the stack.  A set-aside thread still
 	 * counts against a max_idle that is set: nidle + nreserved <=
 	 * max_idle. */
-	struct worker *queue_head, *queue_tail;
+	struct tomb_list queue;
 	size_t nqueued;
-	struct pool_thread *reserved;
+	struct tomb_list reserved;
 	size_t nreserved;
 	size_t waking;
 
@@ -123,10 +124,9 @@ struct tomb_pool {
 	size_t users;
 	bool closing;
 
-	/* The reap chain: an exiting thread swaps its handle in and joins
-	 * the one that was there; tomb_pool_free joins the last. */
-	pthread_t zombie;
-	bool has_zombie;
+	/* The reap chain (join.h): an exiting thread joins the one that
+	 * exited before it; tomb_pool_free joins the last. */
+	struct tomb_chain chain;
 
 	/* Fixed at creation. */
 	size_t max_idle; /* 0: no bound */
@@ -137,14 +137,12 @@ struct tomb_pool {
 
 static void pool_lock(tomb_pool_t *p)
 {
-	if (pthread_mutex_lock(&p->mu) != 0)
-		abort(); /* a bug in libtomb, never a caller's doing */
+	tomb__mutex_lock(&p->mu);
 }
 
 static void pool_unlock(tomb_pool_t *p)
 {
-	if (pthread_mutex_unlock(&p->mu) != 0)
-		abort();
+	tomb__mutex_unlock(&p->mu);
 }
 
 /* With p->mu held: whether a thread that has just finished a worker should
@@ -161,13 +159,8 @@ static _Thread_local const tomb_pool_t *own_pool;
  * is one (it stays on top). */
 static void push_idle_locked(tomb_pool_t *p, struct pool_thread *th)
 {
-	if (p->spinner != NULL) {
-		th->next = p->spinner->next;
-		p->spinner->next = th;
-	} else {
-		th->next = p->idle;
-		p->idle = th;
-	}
+	tomb__list_insert(p->spinner != NULL ? &p->spinner->node : &p->idle,
+	                  &th->node);
 	p->nidle++;
 }
 
@@ -179,7 +172,7 @@ static void tell_locked(tomb_pool_t *p, struct pool_thread *th, uint32_t word)
 	TOMB_ANN_RELEASE(&th->word); /* the job, and what made it */
 	if (atomic_exchange_explicit(&th->word, word, memory_order_release) ==
 	    POOL_SLEEPING) {
-		tomb_futex_wake(&th->word, 1);
+		tomb__futex_wake(&th->word, 1);
 		if (word != POOL_EXIT)
 			p->spin_useful = true; /* a spinner would have saved that */
 	}
@@ -188,43 +181,40 @@ static void tell_locked(tomb_pool_t *p, struct pool_thread *th, uint32_t word)
 /* With p->mu held: wakes a set-aside thread for the queue. */
 static void wake_reserved_locked(tomb_pool_t *p)
 {
-	struct pool_thread *th = p->reserved;
+	struct pool_thread *th = tomb__list_entry(tomb__list_shift(&p->reserved),
+	                                          struct pool_thread, node);
 
-	p->reserved = th->next;
 	p->nreserved--;
 	p->waking++;
 	tell_locked(p, th, POOL_QUEUE);
 }
 
-/* With p->mu held: the oldest queued worker, or NULL.  A set-aside thread
+/* With p->mu held: the oldest queued job, or NULL.  A set-aside thread
  * that the queue no longer needs goes back to the idle stack, asleep. */
-static struct worker *dequeue_locked(tomb_pool_t *p)
+static struct tomb_job *dequeue_locked(tomb_pool_t *p)
 {
-	struct worker *w = p->queue_head;
+	struct tomb_list *n = tomb__list_pop(&p->queue);
 
-	if (w == NULL)
+	if (n == NULL)
 		return NULL;
-	p->queue_head = *tomb__worker_queue_link(w);
-	if (p->queue_head == NULL)
-		p->queue_tail = NULL;
 	p->nqueued--;
 	if (p->nreserved > 0 && p->nreserved + p->waking > p->nqueued) {
-		struct pool_thread *th = p->reserved;
+		struct pool_thread *th = tomb__list_entry(
+			tomb__list_shift(&p->reserved), struct pool_thread, node);
 
-		p->reserved = th->next;
 		p->nreserved--;
 		push_idle_locked(p, th);
 	}
-	return w;
+	return tomb__list_entry(n, struct tomb_job, node);
 }
 
 /* With p->mu held: what tomb__pool_park does. */
 static int park_locked(tomb_pool_t *p, struct pool_thread *self)
 {
-	struct worker *w = dequeue_locked(p);
+	struct tomb_job *job = dequeue_locked(p);
 
-	if (w != NULL) { /* no need to park: run it */
-		self->job = w;
+	if (job != NULL) { /* no need to park: run it */
+		self->job = job;
 		atomic_store_explicit(&self->word, POOL_RUN,
 		                      memory_order_relaxed);
 		return POOL_STAYS;
@@ -250,7 +240,7 @@ int tomb__pool_park(struct pool_thread *self)
 	return parked;
 }
 
-/* A thread told POOL_QUEUE: takes the oldest queued worker (into `job`,
+/* A thread told POOL_QUEUE: takes the oldest queued job (into `job`,
  * its word POOL_RUN) and wakes up to POOL_FANOUT more set-aside threads
  * while more are queued than are on their way; or, if threads that
  * finished a worker took them all, parks again or is to exit. */
@@ -300,7 +290,7 @@ static void await_job(struct pool_thread *self)
 	if (atomic_compare_exchange_strong(&self->word, &w, POOL_SLEEPING))
 		w = POOL_SLEEPING;
 	while (w == POOL_SLEEPING) {
-		tomb_futex_wait(&self->word, POOL_SLEEPING, NULL);
+		tomb__futex_wait(&self->word, POOL_SLEEPING, NULL);
 		w = atomic_load_explicit(&self->word, memory_order_relaxed);
 	}
 }
@@ -308,9 +298,9 @@ static void await_job(struct pool_thread *self)
 /* With p->mu held: takes the top of the idle stack off it. */
 static struct pool_thread *pop_idle_locked(tomb_pool_t *p)
 {
-	struct pool_thread *th = p->idle;
+	struct pool_thread *th = tomb__list_entry(tomb__list_shift(&p->idle),
+	                                          struct pool_thread, node);
 
-	p->idle = th->next;
 	p->nidle--;
 	if (th == p->spinner)
 		p->spinner = NULL;
@@ -325,7 +315,7 @@ static void *pool_main(void *arg)
 	bool has_prev;
 
 	own_pool = p;
-	pthread_setname_np(pthread_self(), p->name);
+	tomb__set_thread_name(p->name);
 	for (;;) {
 		uint32_t w = atomic_load_explicit(&self->word,
 		                                  memory_order_acquire);
@@ -341,7 +331,7 @@ static void *pool_main(void *arg)
 		if (w == POOL_QUEUE) {
 			parked = take_queued(self);
 		} else {
-			parked = tomb__worker_run(self->job, p->name, self);
+			parked = self->job->run(self->job, self, p->name);
 			if (parked == POOL_UNDECIDED) /* ran callbacks first */
 				parked = tomb__pool_park(self);
 		}
@@ -354,17 +344,14 @@ static void *pool_main(void *arg)
 	 * taken off idle; one that is to exit found the queue empty, and so
 	 * the set-aside stack too). */
 	pool_lock(p);
-	has_prev = p->has_zombie;
-	prev = p->zombie;
-	p->zombie = pthread_self();
-	p->has_zombie = true;
+	has_prev = tomb__chain_push_locked(&p->chain, &prev);
 	if (--p->threads == 0)
-		pthread_cond_broadcast(&p->gone_cv);
+		tomb__cond_broadcast(&p->gone_cv);
 	pool_unlock(p);
 	TOMB_ANN_FORGET(&self->word);
 	free(self);
 	if (has_prev)
-		pthread_join(prev, NULL);
+		tomb__join(prev);
 	return NULL;
 }
 
@@ -385,7 +372,7 @@ static int create_blocked(tomb_pool_t *p, pthread_t *id, struct pool_thread *th)
 #endif
 }
 
-int tomb__pool_start(tomb_pool_t *p, struct worker *job)
+int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
 {
 	struct pool_thread *th;
 	pthread_t id;
@@ -399,17 +386,11 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 		pool_unlock(p);
 		return 0;
 	}
-	if (p->idle != NULL) { /* asleep: queue it, and set one aside */
-		*tomb__worker_queue_link(job) = NULL;
-		if (p->queue_tail != NULL)
-			*tomb__worker_queue_link(p->queue_tail) = job;
-		else
-			p->queue_head = job;
-		p->queue_tail = job;
+	if (!tomb__list_empty(&p->idle)) { /* asleep: queue it, set one aside */
+		tomb__list_push_back(&p->queue, &job->node);
 		p->nqueued++;
 		th = pop_idle_locked(p);
-		th->next = p->reserved;
-		p->reserved = th;
+		tomb__list_push_front(&p->reserved, &th->node);
 		p->nreserved++;
 		if (p->waking == 0)
 			wake_reserved_locked(p);
@@ -426,7 +407,6 @@ int tomb__pool_start(tomb_pool_t *p, struct worker *job)
 	}
 	th->p = p;
 	th->job = job;
-	th->next = NULL;
 	th->spins = false;
 	atomic_init(&th->word, POOL_RUN);
 	TOMB_ANN_ATOMIC(&th->word);
@@ -438,7 +418,7 @@ fail:
 	pool_lock(p);
 	p->started--;
 	if (--p->threads == 0)
-		pthread_cond_broadcast(&p->gone_cv);
+		tomb__cond_broadcast(&p->gone_cv);
 	pool_unlock(p);
 	return err;
 }
@@ -478,6 +458,9 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 		goto fail;
 	p->max_idle = o->max_idle;
 	p->spin_useful = true;
+	tomb__list_init(&p->idle);
+	tomb__list_init(&p->queue);
+	tomb__list_init(&p->reserved);
 	if ((err = pthread_attr_init(&p->attr)) != 0)
 		goto fail_free;
 	/* Every signal blocked, whichever thread's tomb_go makes the thread:
@@ -539,14 +522,14 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 	/* Threads still finishing a worker of a freed tomb see `closing` and
 	 * exit; parked ones are told to (under mu, which an exiting thread
 	 * takes before it frees itself, so th is there for the wake). */
-	while (p->idle != NULL)
+	while (!tomb__list_empty(&p->idle))
 		tell_locked(p, pop_idle_locked(p), POOL_EXIT);
 	while (p->threads > 0)
-		pthread_cond_wait(&p->gone_cv, &p->mu);
+		tomb__cond_wait(&p->gone_cv, &p->mu);
 	pool_unlock(p);
 
-	if (p->has_zombie)
-		pthread_join(p->zombie, NULL); /* and so every thread before it */
+	if (p->chain.has_last)
+		tomb__join(p->chain.last); /* and so every thread before it */
 	pthread_cond_destroy(&p->gone_cv);
 	pthread_mutex_destroy(&p->mu);
 	pthread_attr_destroy(&p->attr);

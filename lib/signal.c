@@ -2,6 +2,7 @@
 /* signal.c: signals that kill a tomb (Go's signal.NotifyContext). */
 #include "config.h"
 
+#include "sys.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -67,14 +68,14 @@ static void on_signal(int signo)
 /* Puts back the dispositions of the signals w took over. */
 static void free_watch(struct watch *w)
 {
-	pthread_mutex_lock(&watch_mu);
+	tomb__mutex_lock(&watch_mu);
 	for (int s = 1; s < NSIG; s++) {
 		if (sigismember(&w->taken, s) != 1)
 			continue;
 		sigaction(s, &w->old[s], NULL);
 		atomic_store(&watched[s], NULL);
 	}
-	pthread_mutex_unlock(&watch_mu);
+	tomb__mutex_unlock(&watch_mu);
 	/* A handler that loaded w before it was unwatched may still run. */
 	while (atomic_load(&handlers_running) > 0)
 		sched_yield();
@@ -96,7 +97,7 @@ static int watcher(tomb_t *t, void *arg)
 		if (poll(p, 2, -1) < 0 && errno != EINTR)
 			break;
 		if ((p[0].revents & POLLIN) && read(w->rfd, &signo, 1) == 1) {
-			const char *name = sigabbrev_np(signo);
+			const char *name = tomb__signal_abbrev(signo);
 
 			tomb_killf(t, (w->flags & TOMB_SIGNAL_REASON) ? 128 + signo : 0,
 			           "received SIG%s", name != NULL ? name : "?");
@@ -156,7 +157,7 @@ TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
 	sa.sa_handler = on_signal;
 	sa.sa_flags = SA_RESTART;
 	sigfillset(&sa.sa_mask);
-	pthread_mutex_lock(&watch_mu);
+	tomb__mutex_lock(&watch_mu);
 	for (int s = 1; s < NSIG && err == 0; s++) {
 		if (sigismember(set, s) != 1)
 			continue;
@@ -173,7 +174,7 @@ TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
 			}
 		}
 	}
-	pthread_mutex_unlock(&watch_mu);
+	tomb__mutex_unlock(&watch_mu);
 	if (err == 0 && (err = tomb__go_helper(t, "tomb-signals", watcher, w)) == 0)
 		return 0;
 	free_watch(w); /* puts back what it took */

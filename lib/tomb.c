@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* tomb.c: making and freeing a tomb, and reading its state. */
+/*
+ * tomb.c: the top floor: making and freeing a tomb, its options, and trees
+ * of tombs (children).
+ */
 #include "config.h"
 
 #include "annotate.h"
+#include "pool.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -11,23 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-_Thread_local const tomb_t *tomb__current;
-
 TOMB_EXPORT const char *tomb_version(void)
 {
 	return PACKAGE_VERSION;
-}
-
-void tomb__lock(tomb_t *t)
-{
-	if (pthread_mutex_lock(&t->mu) != 0)
-		abort(); /* a bug in libtomb, never a caller's doing */
-}
-
-void tomb__unlock(tomb_t *t)
-{
-	if (pthread_mutex_unlock(&t->mu) != 0)
-		abort();
 }
 
 /* 0 if every option is valid, else EINVAL. */
@@ -70,11 +60,7 @@ static int adopt(tomb_t *p, tomb_t *c)
 		return ESRCH;
 	}
 	c->parent = p;
-	c->sib_prev = NULL;
-	c->sib_next = p->children_head;
-	if (p->children_head != NULL)
-		p->children_head->sib_prev = c;
-	p->children_head = c;
+	tomb__list_push_front(&p->children, &c->sibling);
 	p->children_live++;
 	tomb__unlock(p);
 	/* If p is dying already, this kills c at once. */
@@ -90,30 +76,14 @@ static void disown(tomb_t *c)
 	tomb_off(&c->parent_hook); /* waits if it is killing c right now */
 	tomb__lock(p);
 	while (c->pinned > 0) /* a waiter of p is joining c's threads */
-		pthread_cond_wait(&p->dead_cv, &p->mu);
-	if (c->sib_prev != NULL)
-		c->sib_prev->sib_next = c->sib_next;
-	else
-		p->children_head = c->sib_next;
-	if (c->sib_next != NULL)
-		c->sib_next->sib_prev = c->sib_prev;
+		tomb__cond_wait(&p->dead_cv, &p->mu);
+	tomb__list_remove(&c->sibling);
 	if (!(atomic_load_explicit(&c->state, memory_order_relaxed) &
 	      TOMB_S_DEAD)) {
 		/* Freed without dying: it leaves like a child that died. */
 		tomb__child_gone_locked(p);
 	}
 	tomb__unlock(p);
-}
-
-bool tomb__inside(const tomb_t *t)
-{
-	for (const tomb_t *a = tomb__current; a != NULL; a = a->parent)
-		if (a == t)
-			return true;
-	for (const tomb_t *a = tomb__firing; a != NULL; a = a->parent)
-		if (a == t)
-			return true;
-	return false;
 }
 
 TOMB_EXPORT tomb_t *tomb_new(void)
@@ -169,6 +139,11 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	TOMB_ANN_ATOMIC(&t->msg);
 	TOMB_ANN_ATOMIC(&t->live);
 	t->dying_fd = t->dead_fd = -1;
+	tomb__list_init(&t->children);
+	tomb__list_init(&t->workers);
+	tomb__list_init(&t->zombies);
+	tomb__list_init(&t->hooks);
+	tomb__list_init(&t->condq);
 	if (o->parent != NULL && (err = adopt(o->parent, t)) != 0)
 		goto fail_dead_cv;
 	if (o->pool != NULL && (err = tomb__pool_use(o->pool)) != 0)
@@ -198,14 +173,9 @@ fail:
 	return NULL;
 }
 
-TOMB_EXPORT const char *tomb_name(const tomb_t *t)
-{
-	return t != NULL ? t->name : NULL;
-}
-
 TOMB_EXPORT int tomb_free(tomb_t *t)
 {
-	struct zombies z;
+	struct tomb_reap_batch b;
 
 	if (t == NULL)
 		return EINVAL;
@@ -213,18 +183,19 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	/* The kill that made t dying may still have to wake its sleepers,
 	 * which is a system call away: wait for that, not EBUSY. */
 	while (t->waking)
-		pthread_cond_wait(&t->dead_cv, &t->mu);
-	if (t->live > 0 || t->waiters > 0 || atomic_load(&t->sleepers) > 0 ||
-	    t->hooks_head != NULL || t->firing > 0 || t->off_waiters > 0 ||
-	    t->helpers > 0 || t->children_head != NULL) {
+		tomb__cond_wait(&t->dead_cv, &t->mu);
+	if (tomb__live_locked(t) > 0 || t->waiters > 0 ||
+	    atomic_load(&t->sleepers) > 0 || !tomb__list_empty(&t->hooks) ||
+	    t->firing > 0 || t->off_waiters > 0 || t->helpers > 0 ||
+	    !tomb__list_empty(&t->children)) {
 		tomb__unlock(t);
 		return EBUSY;
 	}
 	/* Nobody else may use t from here on: that is the caller's promise. */
-	tomb__take_zombies_locked(t, &z);
+	tomb__reap_take_tomb_locked(t, &b);
 	tomb__unlock(t);
 
-	tomb__join_zombies(&z);
+	tomb__reap_join(&b);
 	if (t->parent != NULL)
 		disown(t);
 	if (t->pool != NULL)
@@ -252,45 +223,4 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	TOMB_ANN_FORGET(&t->msg);
 	free(t);
 	return 0;
-}
-
-/* tomb.h's inline tomb_dying reads the state word where these put it. */
-_Static_assert(offsetof(struct tomb, state) == 0, "state first");
-_Static_assert(TOMB_S_DYING == 1u, "dying is bit 1");
-_Static_assert(sizeof(_Atomic uint32_t) == sizeof(unsigned int), "state size");
-
-/* In parentheses: the function, not tomb.h's inline macro (which calls
- * this once it has seen dying, for the annotation). */
-TOMB_EXPORT bool (tomb_dying)(const tomb_t *t)
-{
-	if (t == NULL ||
-	    !(atomic_load_explicit(&t->state, memory_order_acquire) & TOMB_S_DYING))
-		return false;
-	TOMB_ANN_ACQUIRE(&t->state); /* the kill's release (kill.c) */
-	return true;
-}
-
-TOMB_EXPORT bool tomb_alive(const tomb_t *t)
-{
-	return t != NULL && !tomb_dying(t);
-}
-
-TOMB_EXPORT int tomb_err(const tomb_t *t)
-{
-	if (t == NULL)
-		return EINVAL;
-	if (!tomb_dying(t))
-		return TOMB_STILL_ALIVE;
-	return atomic_load_explicit(&t->reason, memory_order_acquire);
-}
-
-TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t)
-{
-	const char *m;
-
-	if (t == NULL)
-		return NULL;
-	m = atomic_load_explicit(&t->msg, memory_order_acquire);
-	TOMB_ANN_ACQUIRE(&t->msg); /* the string's bytes (kill.c) */
-	return m;
 }

@@ -1,69 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* wait.c: waiting for a tomb to be dead, or dying, and sleeping with it. */
+/* wait.c: waiting for a tomb to be dead (tomb_wait, tomb_timedwait). */
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
 #include "tomb_private.h"
 
 #include <errno.h>
 #include <sched.h>
-#include <stdlib.h>
-
-/* With t->mu held and t DEAD: joins the reap chain's last thread and the
- * threads on the zombie list, and with them every thread t ever started (or
- * waits while another waiter does). */
-static void join_zombie_locked(tomb_t *t)
-{
-	while (tomb__has_zombies_locked(t) || t->joining) {
-		if (tomb__has_zombies_locked(t)) {
-			struct zombies z;
-
-			tomb__take_zombies_locked(t, &z);
-			t->joining++;
-			tomb__unlock(t);
-			tomb__join_zombies(&z);
-			tomb__lock(t);
-			t->joining--;
-			pthread_cond_broadcast(&t->dead_cv);
-		} else {
-			/* Another waiter joins a thread that has returned: that
-			 * ends soon, whatever the deadline (t is DEAD, so a
-			 * claimed worker has returned too). */
-			pthread_cond_wait(&t->dead_cv, &t->mu);
-		}
-	}
-}
-
-static void reap_children_locked(tomb_t *t);
-
-/* Without any lock: joins every thread of the DEAD tomb c and of its
- * descendants. */
-static void reap_tree(tomb_t *c)
-{
-	tomb__lock(c);
-	join_zombie_locked(c);
-	reap_children_locked(c);
-	tomb__unlock(c);
-}
-
-/* With t->mu held and t DEAD (so every child is DEAD too): reaps each child,
- * pinned against tomb_free while t->mu is released. */
-static void reap_children_locked(tomb_t *t)
-{
-	tomb_t *c = t->children_head;
-
-	while (c != NULL) {
-		c->pinned++;
-		tomb__unlock(t);
-		reap_tree(c);
-		tomb__lock(t);
-		c->pinned--;
-		if (c->pinned == 0)
-			pthread_cond_broadcast(&t->dead_cv); /* for tomb_free(c) */
-		c = c->sib_next;
-	}
-}
 
 /* The most workers an untimed waiter joins directly (see `joining` in
  * tomb_private.h).  A waiter asleep in one join cannot be woken for the
@@ -78,16 +21,9 @@ static bool join_claimed_locked(tomb_t *t)
 	pthread_t th[CLAIM_MAX];
 	size_t n = tomb__claim_locked(t, th, CLAIM_MAX);
 
-	if (n == 0)
-		return false;
-	t->joining++;
-	tomb__unlock(t);
-	for (size_t i = 0; i < n; i++)
-		pthread_join(th[i], NULL);
-	tomb__lock(t);
-	t->joining--;
-	pthread_cond_broadcast(&t->dead_cv);
-	return true;
+	if (n > 0)
+		tomb__join_claimed_locked(t, th, n);
+	return n > 0;
 }
 
 /* How long a waiter on a tomb with a pool watches for DEAD before it
@@ -124,10 +60,10 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
-		if (!(s & TOMB_S_DYING) && t->lifetime != TOMB_LIFETIME_TOMB &&
-		    t->live == 0 && t->children_live == 0) {
-			/* The errgroup and group lifetimes die with 0 once their
-			 * owner waits and nothing runs. */
+		if (!(s & TOMB_S_DYING) && tomb__idle_locked(t) &&
+		    tomb__idle_dies_locked(t, false)) {
+			/* The lifetime rule: errgroup and group tombs die with 0
+			 * once their owner waits and nothing runs. */
 			if (tomb__kill_locked(t, 0, NULL, NULL)) {
 				tomb__unlock(t);
 				tomb__after_kill(t);
@@ -136,8 +72,7 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 			continue;
 		}
 		if (s & TOMB_S_DEAD) {
-			join_zombie_locked(t);
-			reap_children_locked(t);
+			tomb__join_tree_locked(t);
 			err = 0;
 			break;
 		}
@@ -155,8 +90,8 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 		if (abstime == NULL && join_claimed_locked(t))
 			continue;
 		if (abstime == NULL)
-			pthread_cond_wait(&t->dead_cv, &t->mu);
-		else if (pthread_cond_timedwait(&t->dead_cv, &t->mu, abstime) ==
+			tomb__cond_wait(&t->dead_cv, &t->mu);
+		else if (tomb__cond_timedwait(&t->dead_cv, &t->mu, abstime) ==
 		         ETIMEDOUT)
 			timed_out = true;
 	}
@@ -173,41 +108,4 @@ TOMB_EXPORT int tomb_wait(tomb_t *t)
 	int err = tomb_timedwait(t, NULL, &reason);
 
 	return err != 0 ? err : reason;
-}
-
-TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
-{
-	int err = 0;
-
-	if (t == NULL || tomb__check_deadline(abstime) != 0)
-		return EINVAL;
-	if (tomb_dying(t))
-		return 0;
-	/* See `sleepers` in tomb_private.h for why no wake-up is lost. */
-	atomic_fetch_add(&t->sleepers, 1);
-	for (;;) {
-		uint32_t s = atomic_load(&t->state);
-
-		if (s & TOMB_S_DYING) {
-			TOMB_ANN_ACQUIRE(&t->state); /* as tomb_dying */
-			err = 0;
-			break;
-		}
-		if (err == ETIMEDOUT)
-			break;
-		err = tomb_futex_wait(&t->state, s, abstime);
-		if (err != 0 && err != EAGAIN && err != EINTR && err != ETIMEDOUT)
-			abort(); /* the deadline was checked: a bug in libtomb */
-	}
-	atomic_fetch_sub(&t->sleepers, 1);
-	return err;
-}
-
-TOMB_EXPORT int tomb_sleep(tomb_t *t, const struct timespec *abstime)
-{
-	int err = tomb_wait_dying(t, abstime);
-
-	if (err == 0)
-		return ECANCELED;
-	return err == ETIMEDOUT ? 0 : err;
 }

@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* futex.c: thin wrappers over the Linux futex system calls. */
+/* sys_linux.c: sys.h on Linux and glibc. */
 #include "config.h"
 
 #include "annotate.h"
-#include "futex.h"
+#include "sys.h"
 
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -25,8 +28,8 @@ _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
  * TOMB_FUTEX_WAITV=0 makes it "no", to test the fallback. */
 static _Atomic int waitv_state;
 
-int tomb_futex_wait(_Atomic uint32_t *word, uint32_t expected,
-                    const struct timespec *abstime)
+int tomb__futex_wait(_Atomic uint32_t *word, uint32_t expected,
+                     const struct timespec *abstime)
 {
 	/* FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC. */
 	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
@@ -34,8 +37,8 @@ int tomb_futex_wait(_Atomic uint32_t *word, uint32_t expected,
 	return rc == 0 ? 0 : errno;
 }
 
-int tomb_futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
-                     uint32_t eb, const struct timespec *abstime)
+int tomb__futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
+                      uint32_t eb, const struct timespec *abstime)
 {
 	struct futex_waitv w[2];
 	int known;
@@ -67,13 +70,48 @@ int tomb_futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
 	return errno;
 }
 
-void tomb_futex_wake(_Atomic uint32_t *word, int n)
+void tomb__futex_wake(_Atomic uint32_t *word, int n)
 {
 	syscall(SYS_futex, word, FUTEX_WAKE | FUTEX_PRIVATE_FLAG, n, NULL, NULL,
 	        0);
 }
 
-void tomb_futex_wake_all(_Atomic uint32_t *word)
+void tomb__futex_wake_all(_Atomic uint32_t *word)
 {
-	tomb_futex_wake(word, INT_MAX);
+	tomb__futex_wake(word, INT_MAX);
+}
+
+int tomb__event_new(void)
+{
+	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+}
+
+void tomb__event_signal(int fd)
+{
+	uint64_t one = 1;
+
+	/* Never blocks: the library signals each descriptor once, so the
+	 * counter stays far below its maximum. */
+	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+		continue;
+}
+
+pid_t tomb__gettid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+void tomb__set_thread_name(const char *name)
+{
+	pthread_setname_np(pthread_self(), name);
+}
+
+const char *tomb__errno_desc(int err)
+{
+	return err > 0 ? strerrordesc_np(err) : NULL;
+}
+
+const char *tomb__signal_abbrev(int signo)
+{
+	return sigabbrev_np(signo);
 }

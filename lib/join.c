@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/* join.c: joining the threads that have finished (join.h has the three
+ * ways), for a tomb's waiters, tomb_free and a pool. */
+#include "config.h"
+
+#include "join.h"
+#include "tomb_private.h"
+
+bool tomb__chain_push_locked(struct tomb_chain *c, pthread_t *prev)
+{
+	bool had = c->has_last;
+
+	*prev = c->last;
+	c->last = pthread_self();
+	c->has_last = true;
+	return had;
+}
+
+bool tomb__reap_take_locked(struct tomb_chain *c, struct tomb_list *list,
+                            struct tomb_reap_batch *b)
+{
+	b->chain = *c;
+	c->has_last = false;
+	tomb__list_take(&b->list, list);
+	return b->chain.has_last || !tomb__list_empty(&b->list);
+}
+
+void tomb__reap_join(struct tomb_reap_batch *b)
+{
+	struct tomb_list *n;
+
+	/* Each has ended, or is joining its predecessor, which has. */
+	if (b->chain.has_last)
+		tomb__join(b->chain.last);
+	b->chain.has_last = false;
+	while ((n = tomb__list_pop(&b->list)) != NULL) {
+		struct tomb_thread *th =
+			tomb__list_entry(n, struct tomb_thread, node);
+
+		tomb__join(th->id);
+		if (th->release != NULL)
+			th->release(th);
+	}
+}
+
+void tomb__reap_take_tomb_locked(tomb_t *t, struct tomb_reap_batch *b)
+{
+	tomb__reap_take_locked(&t->chain, &t->zombies, b);
+}
+
+void tomb__join_dead_locked(tomb_t *t)
+{
+	for (;;) {
+		struct tomb_reap_batch b;
+
+		if (tomb__reap_take_locked(&t->chain, &t->zombies, &b)) {
+			t->joining++;
+			tomb__unlock(t);
+			tomb__reap_join(&b);
+			tomb__lock(t);
+			t->joining--;
+			tomb__cond_broadcast(&t->dead_cv);
+		} else if (t->joining > 0) {
+			/* Another waiter joins a thread that has returned: that
+			 * ends soon, whatever the deadline (t is DEAD, so a
+			 * claimed worker has returned too). */
+			tomb__cond_wait(&t->dead_cv, &t->mu);
+		} else {
+			return;
+		}
+	}
+}
+
+void tomb__join_claimed_locked(tomb_t *t, const pthread_t *th, size_t n)
+{
+	t->joining++;
+	tomb__unlock(t);
+	for (size_t i = 0; i < n; i++)
+		tomb__join(th[i]);
+	tomb__lock(t);
+	t->joining--;
+	tomb__cond_broadcast(&t->dead_cv);
+}
+
+void tomb__join_tree_locked(tomb_t *t)
+{
+	struct tomb_list *n;
+
+	tomb__join_dead_locked(t);
+	/* Each child, pinned against tomb_free while t->mu is released.  A
+	 * child's sibling link stays valid while it is pinned. */
+	tomb__list_for_each(n, &t->children) {
+		tomb_t *c = tomb__list_entry(n, tomb_t, sibling);
+
+		c->pinned++;
+		tomb__unlock(t);
+		tomb__lock(c);
+		tomb__join_tree_locked(c);
+		tomb__unlock(c);
+		tomb__lock(t);
+		if (--c->pinned == 0)
+			tomb__cond_broadcast(&t->dead_cv); /* for tomb_free(c) */
+	}
+}

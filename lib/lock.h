@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * lock.h: the pthread calls on the library's own mutexes and condition
+ * variables, each checked the same way.  Not installed.
+ *
+ * They can fail only if the library misuses its own objects (an
+ * uninitialised or destroyed mutex, one it does not hold): a bug in
+ * libtomb, never a caller's doing, so they abort, as libuv's uv_mutex_lock
+ * does.  A caller's objects (the mutex given to tomb_cond_wait) never go
+ * through these: their errors are returned.
+ */
+#ifndef TOMB_LOCK_H
+#define TOMB_LOCK_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+static inline void tomb__mutex_lock(pthread_mutex_t *mu)
+{
+	if (pthread_mutex_lock(mu) != 0)
+		abort();
+}
+
+static inline void tomb__mutex_unlock(pthread_mutex_t *mu)
+{
+	if (pthread_mutex_unlock(mu) != 0)
+		abort();
+}
+
+static inline void tomb__cond_wait(pthread_cond_t *cv, pthread_mutex_t *mu)
+{
+	if (pthread_cond_wait(cv, mu) != 0)
+		abort();
+}
+
+/* 0, or ETIMEDOUT once abstime (checked by the caller) has passed. */
+static inline int tomb__cond_timedwait(pthread_cond_t *cv, pthread_mutex_t *mu,
+                                       const struct timespec *abstime)
+{
+	int err = pthread_cond_timedwait(cv, mu, abstime);
+
+	if (err != 0 && err != ETIMEDOUT)
+		abort();
+	return err;
+}
+
+static inline void tomb__cond_signal(pthread_cond_t *cv)
+{
+	if (pthread_cond_signal(cv) != 0)
+		abort();
+}
+
+static inline void tomb__cond_broadcast(pthread_cond_t *cv)
+{
+	if (pthread_cond_broadcast(cv) != 0)
+		abort();
+}
+
+/* Joins a thread the library made and nobody else joins. */
+static inline void tomb__join(pthread_t th)
+{
+	if (pthread_join(th, NULL) != 0)
+		abort();
+}
+
+#endif

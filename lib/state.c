@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * state.c: the bottom floor of a tomb: its lock, its state word and reason
+ * read without it, the lifetime rule, and the step that makes a tomb DEAD.
+ */
+#include "config.h"
+
+#include "annotate.h"
+#include "sys.h"
+#include "tomb_private.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+_Thread_local const tomb_t *tomb__current;
+_Thread_local const tomb_t *tomb__firing;
+
+void tomb__lock(tomb_t *t)
+{
+	tomb__mutex_lock(&t->mu);
+}
+
+void tomb__unlock(tomb_t *t)
+{
+	tomb__mutex_unlock(&t->mu);
+}
+
+bool tomb__inside(const tomb_t *t)
+{
+	for (const tomb_t *a = tomb__current; a != NULL; a = a->parent)
+		if (a == t)
+			return true;
+	for (const tomb_t *a = tomb__firing; a != NULL; a = a->parent)
+		if (a == t)
+			return true;
+	return false;
+}
+
+bool tomb__idle_locked(const tomb_t *t)
+{
+	return tomb__live_locked(t) == 0 && t->children_live == 0;
+}
+
+bool tomb__idle_dies_locked(const tomb_t *t, bool returned)
+{
+	return t->lifetime == TOMB_LIFETIME_TOMB ? returned : t->waited;
+}
+
+/* With p->mu not held and its child's held: the child is now DEAD. */
+static void child_died(tomb_t *p)
+{
+	tomb__lock(p);
+	tomb__child_gone_locked(p);
+	tomb__unlock(p);
+}
+
+void tomb__child_gone_locked(tomb_t *p)
+{
+	p->children_live--;
+	/* An errgroup or group tomb whose owner waits may now be due to die
+	 * with 0: its waiter makes that kill itself, outside the child's
+	 * lock (tomb_timedwait).  A tomb.v2 tomb does not die of its
+	 * children's deaths. */
+	if (p->waiters > 0 && tomb__idle_locked(p) &&
+	    tomb__idle_dies_locked(p, false))
+		tomb__cond_broadcast(&p->dead_cv);
+	tomb__settle_locked(p);
+}
+
+void tomb__settle_locked(tomb_t *t)
+{
+	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && tomb__idle_locked(t) &&
+	    t->firing == 0) {
+		if (t->helpers > 0) {
+			/* Only helpers are left: they stop now. */
+			tomb__cond_broadcast(&t->dead_cv);
+			return;
+		}
+		atomic_fetch_or(&t->state, TOMB_S_DEAD);
+		tomb__cond_broadcast(&t->dead_cv);
+		if (t->dead_fd >= 0)
+			tomb__event_signal(t->dead_fd);
+		if (t->parent != NULL)
+			child_died(t->parent);
+	}
+}
+
+/* tomb.h's inline tomb_dying reads the state word where these put it. */
+_Static_assert(offsetof(struct tomb, state) == 0, "state first");
+_Static_assert(TOMB_S_DYING == 1u, "dying is bit 1");
+_Static_assert(sizeof(_Atomic uint32_t) == sizeof(unsigned int), "state size");
+
+/* In parentheses: the function, not tomb.h's inline macro (which calls
+ * this once it has seen dying, for the annotation). */
+TOMB_EXPORT bool (tomb_dying)(const tomb_t *t)
+{
+	if (t == NULL ||
+	    !(atomic_load_explicit(&t->state, memory_order_acquire) & TOMB_S_DYING))
+		return false;
+	TOMB_ANN_ACQUIRE(&t->state); /* the kill's release (kill.c) */
+	return true;
+}
+
+TOMB_EXPORT bool tomb_alive(const tomb_t *t)
+{
+	return t != NULL && !tomb_dying(t);
+}
+
+TOMB_EXPORT int tomb_err(const tomb_t *t)
+{
+	if (t == NULL)
+		return EINVAL;
+	if (!tomb_dying(t))
+		return TOMB_STILL_ALIVE;
+	return atomic_load_explicit(&t->reason, memory_order_acquire);
+}
+
+TOMB_EXPORT const char *tomb_errmsg(const tomb_t *t)
+{
+	const char *m;
+
+	if (t == NULL)
+		return NULL;
+	m = atomic_load_explicit(&t->msg, memory_order_acquire);
+	TOMB_ANN_ACQUIRE(&t->msg); /* the string's bytes (kill.c) */
+	return m;
+}
+
+TOMB_EXPORT const char *tomb_name(const tomb_t *t)
+{
+	return t != NULL ? t->name : NULL;
+}
