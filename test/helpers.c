@@ -5,7 +5,12 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #ifdef HAVE_VALGRIND_VALGRIND_H
 #include <valgrind/valgrind.h>
@@ -80,4 +85,75 @@ int test_rounds(int n)
 		                                       : 1;
 #endif
 	return n;
+}
+
+/*
+ * A hand-off for a thread that is to block inside libtomb: waits until
+ * thread `tid` of this process sits in a futex wait of the kind libtomb's
+ * waits and sleeps make (futex with FUTEX_WAIT_BITSET|FUTEX_PRIVATE_FLAG, or
+ * futex_waitv; pthread_cond_wait's too), as /proc/self/task/TID/syscall
+ * shows.  The C library's and
+ * the sanitizers' own locks wait with plain FUTEX_WAIT, so they do not
+ * count.  Reads again, yielding, until then or a generous deadline.
+ */
+static bool in_futex_wait(pid_t tid)
+{
+	char path[64], buf[256];
+	long nr = -1;
+	unsigned long addr = 0, op = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL ||
+	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
+		nr = -1;
+	fclose(f);
+	op &= ~(unsigned long)FUTEX_CLOCK_REALTIME; /* either clock */
+	return (nr == SYS_futex &&
+	        op == (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)) ||
+	       nr == SYS_futex_waitv;
+}
+
+void await_futex_wait(pid_t tid)
+{
+	struct timespec end = test_deadline(10), now;
+
+	while (!in_futex_wait(tid)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec ||
+		                      (now.tv_sec == end.tv_sec &&
+		                       now.tv_nsec < end.tv_nsec),
+		              "thread %d never blocked in a futex wait", (int)tid);
+		sched_yield();
+	}
+}
+
+static void *blocked_main(void *arg)
+{
+	struct blocked *b = arg;
+
+	atomic_store(&b->tid, (int)syscall(SYS_gettid));
+	sem_post(&b->ready);
+	b->rc = b->call(b);
+	return NULL;
+}
+
+/* Starts b->call(b) on a new thread and returns once it blocks. */
+void start_blocked(struct blocked *b)
+{
+	sem_init(&b->ready, 0, 0);
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, blocked_main, b), 0);
+	while (sem_wait(&b->ready) != 0)
+		continue;
+	await_futex_wait(atomic_load(&b->tid));
+}
+
+/* Joins the thread; its call's result. */
+int finish_blocked(struct blocked *b)
+{
+	ck_assert_int_eq(pthread_join(b->thread, NULL), 0);
+	sem_destroy(&b->ready);
+	return b->rc;
 }

@@ -11,6 +11,8 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <pthread.h>
+#include <sys/types.h>
 
 #include "proc.h"
 #include "tomb.h"
@@ -58,6 +60,27 @@ void add_leak_check(TCase *tc);
  */
 #define VALGRIND_ROUNDS_DIVISOR 20
 int test_rounds(int n);
+
+/* Waits until thread tid of this process sits in a futex wait of the kind
+ * libtomb's waits make (/proc/self/task/TID/syscall), so that what follows
+ * (a kill, a signal) reaches a thread that really sleeps; fails the test
+ * after a generous deadline.  Called on the test's own thread. */
+void await_futex_wait(pid_t tid);
+
+/* A plain thread (not a worker) that makes one blocking call on a tomb:
+ * start_blocked returns once the call sleeps in the kernel
+ * (await_futex_wait), finish_blocked joins it and gives the call's result. */
+struct blocked {
+	tomb_t *t;
+	const struct timespec *abstime;
+	int (*call)(struct blocked *b);
+	pthread_t thread;
+	atomic_int tid;
+	sem_t ready;
+	int rc;
+};
+void start_blocked(struct blocked *b);
+int finish_blocked(struct blocked *b);
 
 /* Workers that many tests use. */
 int worker_return_arg(tomb_t *t, void *arg);   /* returns *(int *)arg */

@@ -4,6 +4,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 /* A one-slot queue guarded by mu, with a tomb-aware condition. */
 struct queue {
@@ -13,6 +15,7 @@ struct queue {
 	int got;         /* items taken by the consumer */
 	int last_rc;     /* what the consumer's last tomb_cond_wait said */
 	sem_t started;   /* posted once the consumer holds mu for the first time */
+	atomic_int tid;  /* the consumer's thread, set before `started` */
 	sem_t taken;     /* posted for each item taken */
 };
 
@@ -41,6 +44,7 @@ static int consumer(tomb_t *t, void *arg)
 	int rc = 0;
 
 	pthread_mutex_lock(&q->mu);
+	atomic_store(&q->tid, (int)syscall(SYS_gettid));
 	sem_post(&q->started);
 	for (;;) {
 		while (q->items == 0 && rc == 0)
@@ -88,6 +92,7 @@ START_TEST(test_kill_wakes_waiter)
 	queue_init(&q);
 	ck_assert_int_eq(tomb_go(t, consumer, &q), 0);
 	sem_wait(&q.started);
+	await_futex_wait(atomic_load(&q.tid)); /* asleep in tomb_cond_wait */
 	ck_assert_int_eq(tomb_kill(t, EPIPE), 0);
 	ck_assert_int_eq(tomb_wait(t), EPIPE);
 	ck_assert_int_eq(q.last_rc, ECANCELED);
@@ -175,8 +180,10 @@ START_TEST(test_many_waiters_one_kill)
 		queue_init(&q[i]);
 		ck_assert_int_eq(tomb_go(t, consumer, &q[i]), 0);
 	}
-	for (int i = 0; i < N; i++)
+	for (int i = 0; i < N; i++) {
 		sem_wait(&q[i].started);
+		await_futex_wait(atomic_load(&q[i].tid));
+	}
 	ck_assert_int_eq(tomb_kill(t, ECANCELED), 0);
 	ck_assert_int_eq(tomb_wait(t), ECANCELED);
 	for (int i = 0; i < N; i++) {

@@ -38,7 +38,7 @@ static void job_init(struct job *j, int ret)
 	j->ret = ret;
 }
 
-/* Rule 2: a non-zero return kills the tomb with it. */
+/* A non-zero return kills the tomb with it. */
 START_TEST(test_nonzero_return_kills)
 {
 	tomb_t *t = tomb_new();
@@ -61,7 +61,7 @@ START_TEST(test_nonzero_return_kills)
 }
 END_TEST
 
-/* Rule 2: the last worker to return kills with 0, and not before. */
+/* The last worker to return kills with 0, and not before. */
 START_TEST(test_last_return_kills_with_zero)
 {
 	tomb_t *t = tomb_new();
@@ -88,7 +88,7 @@ START_TEST(test_last_return_kills_with_zero)
 }
 END_TEST
 
-/* Rule 4: when wait returns, every thread has finished, not just its
+/* When wait returns, every thread has finished, not just its
  * function: each thread's last user-space act came before the return. */
 static void check_all_exited(bool by_kill, int n)
 {
@@ -197,7 +197,7 @@ START_TEST(test_every_waiter_returns_after_thread_ended)
 }
 END_TEST
 
-/* Rule 5: tomb_go is allowed while dying (a cleanup worker). */
+/* Tomb_go is allowed while dying (a cleanup worker). */
 START_TEST(test_go_while_dying)
 {
 	tomb_t *t = tomb_new();
@@ -221,7 +221,7 @@ START_TEST(test_go_while_dying)
 }
 END_TEST
 
-/* Rule 5: once dead, tomb_go fails with ESRCH and starts nothing. */
+/* Once dead, tomb_go fails with ESRCH and starts nothing. */
 START_TEST(test_go_after_dead)
 {
 	tomb_t *t = tomb_new();
@@ -248,7 +248,7 @@ START_TEST(test_go_null_function)
 END_TEST
 
 /*
- * Rule 5: pthread_create's error when the system refuses a thread, with the
+ * Pthread_create's error when the system refuses a thread, with the
  * tomb left as it was: a tomb with no worker, and one with a worker running.
  * A child process gives up root (if it has it) and sets RLIMIT_NPROC to 0,
  * so the kernel refuses every new thread with EAGAIN.  The child reports
@@ -311,7 +311,7 @@ START_TEST(test_go_refused_by_system)
 }
 END_TEST
 
-/* Rule 9: a worker waiting for its own tomb gets EDEADLK, not a hang. */
+/* A worker waiting for its own tomb gets EDEADLK, not a hang. */
 struct self_wait {
 	int wait_rc, timedwait_rc;
 };
@@ -339,7 +339,7 @@ START_TEST(test_wait_from_own_worker)
 }
 END_TEST
 
-/* Rule 6: a worker returning a sentinel while alive is a bug the tomb
+/* A worker returning a sentinel while alive is a bug the tomb
  * reports, with EINVAL and a message, instead of crashing. */
 static void check_bad_return(int ret, const char *words)
 {

@@ -7,9 +7,12 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 struct sleeper {
 	sem_t started;
+	atomic_int tid; /* the sleeper's thread, set before `started` */
 	int rc;
 };
 
@@ -18,6 +21,7 @@ static int worker_sleeps(tomb_t *t, void *arg)
 	struct sleeper *s = arg;
 	struct timespec far = tomb_deadline_ms(3600 * 1000);
 
+	atomic_store(&s->tid, (int)syscall(SYS_gettid));
 	sem_post(&s->started);
 	s->rc = tomb_sleep(t, &far);
 	return 0;
@@ -32,6 +36,7 @@ START_TEST(test_kill_wakes_sleep)
 	sem_init(&s.started, 0, 0);
 	ck_assert_int_eq(tomb_go(t, worker_sleeps, &s), 0);
 	sem_wait(&s.started);
+	await_futex_wait(atomic_load(&s.tid)); /* asleep in tomb_sleep */
 	ck_assert_int_eq(tomb_kill(t, EINTR), 0);
 	ck_assert_int_eq(tomb_wait(t), EINTR);
 	ck_assert_int_eq(s.rc, ECANCELED);

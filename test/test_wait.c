@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <pthread.h>
 
-/* Rule 3: any number of threads may wait at once; all get the same reason. */
+/* Any number of threads may wait at once; all get the same reason. */
 struct waiter {
 	tomb_t *t;
 	int got;
