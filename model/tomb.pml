@@ -34,7 +34,7 @@
  * The initial state chooses the lifetime (TOMB, ERRGROUP, GROUP), the limit
  * (0 or 1) and whether futex_waitv exists; spin explores every choice.
  *
- * THE WAKE AND JOIN PROTOCOL (kill.c, go.c, wait.c, tomb.c)
+ * THE WAKE AND JOIN PROTOCOL (state.c, kill.c, go.c, join.c, wait.c, tomb.c)
  *   - The kill that makes t dying (tomb__kill_locked, under mu) sets DYING,
  *     then reads `sleepers`; if it is > 0 it sets `waking`.  It does not
  *     wake the sleepers on `state` under mu: after its unlock, the killing
@@ -66,12 +66,12 @@
  *     dead_cv (as with more workers or a pool).  A timed waiter never
  *     claims.
  *   - After DEAD, one waiter takes the chain's head and the whole list
- *     (tomb__take_zombies_locked), counts itself in `joining`, joins them
+ *     (tomb__reap_take_locked, join.c), counts itself in `joining`, joins them
  *     without mu (tomb__join_zombies, which drops the reference to each
  *     record on the list), then uncounts itself and broadcasts dead_cv; or
  *     tomb_free, once nobody waits, takes and joins what is left.  A
  *     waiter that sees DEAD returns only once there is nothing left to
- *     take and `joining` is 0 (join_zombie_locked): a claimer or another
+ *     take and `joining` is 0 (tomb__join_dead_locked): a claimer or another
  *     waiter may still be joining threads.
  *   - The record (struct worker) of a worker with a thread of its own has
  *     two references (w->refs): go's, dropped once it has published
@@ -112,7 +112,7 @@
  *                               either dequeues it from both.
  *   seq, cwaiters, m, pred      W1's tomb_cond_t (cond.c), mutex, predicate.
  *   kill_first + kill_rest      tomb__kill_locked, tomb__wake_dying_locked,
- *                               tomb__settle_locked (kill.c).
+ *                               tomb__settle_locked (state.c).
  *   after_kill                  tomb__after_kill (kill.c), without kill_fires.
  *   kill                        tomb__kill, as tomb_kill calls it.
  *   go, take_slot               go and take_slot_locked (go.c).
@@ -120,13 +120,13 @@
  *   worker_return, worker_file  worker_main after the function returned,
  *                               worker_ended_locked, worker_returned_locked
  *                               (go.c).
- *   take_zombies, join_zombies  tomb__take_zombies_locked, tomb__join_zombies
- *                               (go.c); HAS_ZOMBIES tomb__has_zombies_locked.
+ *   take_zombies, join_zombies  tomb__reap_take_locked, tomb__reap_join (join.c)
+ *                               ; HAS_ZOMBIES what tomb__reap_take_locked returns.
  *   thread_start                worker_main's start and run_fn's store of
  *                               the tid (go.c).
- *   timedwait, join_zombie      tomb_timedwait, join_zombie_locked (wait.c).
+ *   timedwait, join_zombie      tomb_timedwait, tomb__join_dead_locked (join.c).
  *   wait_decide's claim, W_CLAIM
- *                               join_claimed_locked (wait.c),
+ *                               join_claimed_locked (wait.c), tomb__join_claimed_locked (join.c),
  *                               tomb__claim_locked (go.c).
  *   Worker2's body              tomb_wait_dying, as tomb_sleep calls it.
  *   Worker1's body, KILLER's signal
@@ -176,7 +176,7 @@
  *
  * WHAT IT LEAVES OUT: parents and children (children_live, pinned),
  * callbacks (hooks, firing, kill_fires, tomb_off), helpers (the signal
- * watcher), pools (tomb__worker_run, whose threads nobody joins: there only
+ * watcher), pools (go.c run_job, whose threads nobody joins: there only
  * `waking` and `firing` keep t alive for the tail of a kill; and their
  * waiters' spin before they sleep; the records of helpers and of pool
  * workers have one reference, and go does not touch them after a
@@ -357,7 +357,7 @@ byte cwaiters;
 bit m;
 bit pred;
 
-/* Whether the kernel lacks futex_waitv (futex.c's waitv_state == 2). */
+/* Whether the kernel lacks futex_waitv (sys_linux.c's waitv_state == 2). */
 bit fallback;
 
 /* The workers' records (struct worker in go.c). */
@@ -501,7 +501,7 @@ inline kill_rest(kd, fire) {
 /*
  * tomb__after_kill(t), without mu, when tomb__kill_locked returned true
  * (fire): only this thread sets and clears `waking`, so it reads it without
- * mu.  Two steps: the load of `sleepers` and tomb_futex_wake_all(&t->state)
+ * mu.  Two steps: the load of `sleepers` and tomb__futex_wake_all(&t->state)
  * (one step: nobody can queue on state with a value this wake would miss,
  * now that it is dying, and a thread queued on it is counted); then lock
  * mu, clear `waking`, broadcast dead_cv (for tomb_free), unlock.  (No
@@ -515,7 +515,7 @@ inline after_kill(fire, u) {
 		atomic { assert(!freed);
 			if
 			:: waking && sleepers > 0 ->
-				fq_state = 0 /* tomb_futex_wake_all(&t->state) */
+				fq_state = 0 /* tomb__futex_wake_all(&t->state) */
 			:: else
 			fi };
 		atomic { !mu -> mu = 1; assert(!freed);
@@ -757,7 +757,7 @@ inline go(w, err, ebefore, swaited, kr, kd, fire) {
 #define HAS_ZOMBIES (has_zombie || zombies != 0)
 #endif
 
-/* tomb__take_zombies_locked (go.c), with mu held: the chain's head and the
+/* tomb__reap_take_locked (join.c), with mu held: the chain's head and the
  * whole list (MUTANT 8: the chain alone). */
 inline take_zombies(hz, z, zl) {
 	hz = has_zombie;
@@ -813,7 +813,7 @@ inline join_zombies(hz, z, zl, fr) {
 	}
 }
 
-/* join_zombie_locked (wait.c), with mu held. */
+/* tomb__join_dead_locked (join.c), with mu held. */
 inline join_zombie(me, hz, z, zl) {
 	do
 	:: atomic { HAS_ZOMBIES ->
@@ -1094,7 +1094,7 @@ proctype Worker1() {
 		if
 		:: st & S_DYING -> err = OK
 		:: !(st & S_DYING) && !fallback ->
-			/* tomb_futex_wait2: futex_waitv on seq and state. */
+			/* tomb__futex_wait2: futex_waitv on seq and state. */
 			atomic {
 				if
 				:: seq != sq || state != st -> err = EAGAIN
@@ -1214,7 +1214,7 @@ proctype Worker2() {
 			:: else
 			fi;
 #endif
-			/* tomb_futex_wait(&t->state, st, dl) */
+			/* tomb__futex_wait(&t->state, st, dl) */
 			atomic {
 				if
 				:: state != st -> err = EAGAIN
