@@ -67,12 +67,18 @@ static void slot_freed_locked(tomb_t *t)
 }
 
 /* What a return does, by lifetime.  Called with mu held, after live--.
- * Returns true when the kill it made armed callbacks to run. */
-static bool worker_returned_locked(tomb_t *t, int rc)
+ * Returns true when the kill it made armed callbacks to run.  A worker that
+ * left by pthread_exit or cancellation (`exited`) counts as a return of
+ * ECANCELED while t is alive, of TOMB_EDYING once it is dying (tomb(7)). */
+static bool worker_returned_locked(tomb_t *t, int rc, bool exited)
 {
 	bool fire = false;
 
-	if (rc == TOMB_STILL_ALIVE)
+	if (exited && !tomb_dying(t))
+		fire = tomb__kill_locked(t, ECANCELED, NULL, TOMB_MSG_EXITED);
+	else if (exited)
+		; /* "stopped because dying": the reason stays */
+	else if (rc == TOMB_STILL_ALIVE)
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_ALIVE);
 	else if (rc == TOMB_EDYING && !tomb_dying(t))
 		fire = tomb__kill_locked(t, EINVAL, NULL, TOMB_MSG_RET_EDYING);
@@ -87,9 +93,11 @@ static bool worker_returned_locked(tomb_t *t, int rc)
 	return fire;
 }
 
-/* Under t->mu: what the end of w's function does to t.  Returns true when
- * it killed t and armed callbacks are to run. */
-static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
+/* Under t->mu: what the end of w's function does to t (`exited`: it left
+ * by pthread_exit or cancellation).  Returns true when it killed t and
+ * armed callbacks are to run. */
+static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc,
+                                bool exited)
 {
 	if (w->helper) {
 		t->helpers--;
@@ -99,7 +107,7 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc)
 	tomb__list_remove(&w->th.node);
 	tomb__live_add_locked(t, -1);
 	t->ended++;
-	return worker_returned_locked(t, rc);
+	return worker_returned_locked(t, rc, exited);
 }
 
 /* Frees w, whoever holds references. */
@@ -131,8 +139,10 @@ static void release_thread(struct tomb_thread *th)
 	free_worker(tomb__list_entry(th, struct worker, th));
 }
 
-/* Runs w's function as a worker of w->t on this thread. */
-static int run_fn(struct worker *w)
+/* Runs w's function as a worker of w->t on this thread.  If the function
+ * leaves by pthread_exit or cancellation instead of returning, exits(w)
+ * runs on the way out (a cleanup handler), and this call never returns. */
+static int run_fn(struct worker *w, void (*exits)(void *w))
 {
 	int rc;
 
@@ -143,24 +153,23 @@ static int run_fn(struct worker *w)
 	if (w->name[0] != '\0')
 		tomb__set_thread_name(w->name);
 	tomb__current = w->t;
+	pthread_cleanup_push(exits, w);
 	rc = w->fn(w->t, w->arg);
+	pthread_cleanup_pop(0);
 	tomb__current = NULL;
 	return rc;
 }
 
-/* A worker with a thread of its own. */
-static void *worker_main(void *p)
+/* The end of a worker with a thread of its own: what its return (or exit)
+ * does to t, then the join of its predecessor on the chain. */
+static void worker_finish(struct worker *w, int rc, bool exited)
 {
-	struct worker *w = p;
 	tomb_t *t = w->t;
 	pthread_t prev;
 	bool has_prev = false, fire;
-	int rc;
 
-	w->th.id = pthread_self();
-	rc = run_fn(w);
 	tomb__lock(t);
-	fire = worker_ended_locked(t, w, rc);
+	fire = worker_ended_locked(t, w, rc, exited);
 	if (w->claimed) {
 		; /* a waiter joins this thread; nobody else may */
 	} else if (tomb_dying(t)) {
@@ -181,7 +190,44 @@ static void *worker_main(void *p)
 
 	if (has_prev)
 		tomb__join(prev);
+}
+
+/* The cleanup handler of a worker with a thread of its own whose function
+ * left by pthread_exit or cancellation: the thread ends as if it had
+ * returned. */
+static void worker_exits(void *p)
+{
+	tomb__current = NULL;
+	worker_finish(p, 0, true);
+}
+
+/* A worker with a thread of its own. */
+static void *worker_main(void *p)
+{
+	struct worker *w = p;
+
+	w->th.id = pthread_self();
+	worker_finish(w, run_fn(w, worker_exits), false);
 	return NULL;
+}
+
+/* The cleanup handler of a worker on a pool's thread whose function left
+ * by pthread_exit or cancellation: t's side of a return, without parking
+ * (the thread is on its way out: the pool's own handler counts it gone, and
+ * the pool makes another thread when it needs one). */
+static void job_exits(void *p)
+{
+	struct worker *w = p;
+	tomb_t *t = w->t;
+	bool fire;
+
+	tomb__current = NULL;
+	tomb__lock(t);
+	fire = worker_ended_locked(t, w, 0, true);
+	tomb__unlock(t);
+	free_worker(w);
+	if (fire)
+		tomb__after_kill(t); /* past this, t may be freed */
 }
 
 /* A worker on a pool's thread (its struct tomb_job's run): runs it, then
@@ -196,12 +242,12 @@ static int run_job(struct tomb_job *job, struct pool_thread *self,
 	struct worker *w = tomb__list_entry(job, struct worker, job);
 	tomb_t *t = w->t;
 	bool renamed = w->name[0] != '\0', fire;
-	int rc = run_fn(w), parked = POOL_UNDECIDED;
+	int rc = run_fn(w, job_exits), parked = POOL_UNDECIDED;
 
 	if (renamed)
 		tomb__set_thread_name(home);
 	tomb__lock(t);
-	fire = worker_ended_locked(t, w, rc);
+	fire = worker_ended_locked(t, w, rc, false);
 	if (!fire)
 		parked = tomb__pool_park(self);
 	tomb__unlock(t);
@@ -253,10 +299,11 @@ static int take_slot_locked(tomb_t *t, bool may_block)
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 
+		if (waited && (s & TOMB_S_DYING))
+			return ECANCELED; /* t died (or is dead) while this call
+			                   * waited */
 		if (s & TOMB_S_DEAD)
 			return ESRCH;
-		if (waited && (s & TOMB_S_DYING))
-			return ECANCELED; /* t died while this call waited */
 		if (t->limit == 0 || tomb__live_locked(t) < (size_t)t->limit)
 			return 0;
 		if (s & TOMB_S_DYING)

@@ -70,13 +70,16 @@ static void run_locked_out(tomb_t *t, struct hook *h)
 	struct hook *saved_hook = running_hook;
 	bool saved_offed = running_hook_offed;
 	const tomb_t *saved_firing = tomb__firing;
+	int cancel_state;
 
 	running_hook = h;
 	running_hook_offed = false;
 	tomb__firing = t;
+	cancel_state = tomb__nocancel_begin(); /* tomb(7): no cancel here */
 	tomb__unlock(t);
 	h->fn(t, h->arg);
 	tomb__lock(t);
+	tomb__nocancel_end(cancel_state);
 	if (!running_hook_offed) {
 		set_state(h, HOOK_DONE);
 		if (t->off_waiters > 0)

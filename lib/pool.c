@@ -307,12 +307,32 @@ static struct pool_thread *pop_idle_locked(tomb_pool_t *p)
 	return th;
 }
 
-static void *pool_main(void *arg)
+/* The end of a pool thread (off the idle and set-aside stacks by now: a
+ * thread told to exit was taken off idle; one that is to exit found the
+ * queue empty, and so the set-aside stack too; one whose job left by
+ * pthread_exit or cancellation was running it). */
+static void thread_gone(void *arg)
 {
 	struct pool_thread *self = arg;
 	tomb_pool_t *p = self->p;
 	pthread_t prev;
 	bool has_prev;
+
+	pool_lock(p);
+	has_prev = tomb__chain_push_locked(&p->chain, &prev);
+	if (--p->threads == 0)
+		tomb__cond_broadcast(&p->gone_cv);
+	pool_unlock(p);
+	TOMB_ANN_FORGET(&self->word);
+	free(self);
+	if (has_prev)
+		tomb__join(prev);
+}
+
+static void *pool_main(void *arg)
+{
+	struct pool_thread *self = arg;
+	tomb_pool_t *p = self->p;
 
 	own_pool = p;
 	tomb__set_thread_name(p->name);
@@ -331,7 +351,12 @@ static void *pool_main(void *arg)
 		if (w == POOL_QUEUE) {
 			parked = take_queued(self);
 		} else {
+			/* A job that leaves by pthread_exit or cancellation
+			 * takes the thread with it: thread_gone counts it gone,
+			 * and the pool makes another when it needs one. */
+			pthread_cleanup_push(thread_gone, self);
 			parked = self->job->run(self->job, self, p->name);
+			pthread_cleanup_pop(0);
 			if (parked == POOL_UNDECIDED) /* ran callbacks first */
 				parked = tomb__pool_park(self);
 		}
@@ -340,18 +365,7 @@ static void *pool_main(void *arg)
 		/* Parked, or given a queued worker; a job may be there. */
 	}
 
-	/* Off the idle and set-aside stacks by now (a thread told to exit was
-	 * taken off idle; one that is to exit found the queue empty, and so
-	 * the set-aside stack too). */
-	pool_lock(p);
-	has_prev = tomb__chain_push_locked(&p->chain, &prev);
-	if (--p->threads == 0)
-		tomb__cond_broadcast(&p->gone_cv);
-	pool_unlock(p);
-	TOMB_ANN_FORGET(&self->word);
-	free(self);
-	if (has_prev)
-		tomb__join(prev);
+	thread_gone(self);
 	return NULL;
 }
 

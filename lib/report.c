@@ -27,10 +27,13 @@ static void dump_worker(const struct tomb_worker_info *w, void *arg)
 TOMB_EXPORT int tomb_dump(tomb_t *t, FILE *f)
 {
 	struct dump d = {.f = f, .err = 0};
-	int reason;
+	int reason, cancel_state;
 
 	if (t == NULL || f == NULL)
 		return EINVAL;
+	/* stdio may be a cancellation point, and the workers are listed with
+	 * t's lock held: no cancel in here (tomb(7)). */
+	cancel_state = tomb__nocancel_begin();
 	clock_gettime(CLOCK_MONOTONIC, &d.now);
 	reason = tomb_err(t);
 	if (reason == TOMB_STILL_ALIVE)
@@ -44,5 +47,6 @@ TOMB_EXPORT int tomb_dump(tomb_t *t, FILE *f)
 	tomb_foreach(t, dump_worker, &d);
 	if (fflush(f) != 0)
 		d.err = EIO;
+	tomb__nocancel_end(cancel_state);
 	return d.err;
 }

@@ -176,6 +176,7 @@ fail:
 TOMB_EXPORT int tomb_free(tomb_t *t)
 {
 	struct tomb_reap_batch b;
+	int cancel_state;
 
 	if (t == NULL)
 		return EINVAL;
@@ -187,7 +188,7 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	if (tomb__live_locked(t) > 0 || t->waiters > 0 ||
 	    atomic_load(&t->sleepers) > 0 || !tomb__list_empty(&t->hooks) ||
 	    t->firing > 0 || t->off_waiters > 0 || t->helpers > 0 ||
-	    !tomb__list_empty(&t->children)) {
+	    t->slot_waiters > 0 || !tomb__list_empty(&t->children)) {
 		tomb__unlock(t);
 		return EBUSY;
 	}
@@ -200,10 +201,12 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 		disown(t);
 	if (t->pool != NULL)
 		tomb__pool_unuse(t->pool);
+	cancel_state = tomb__nocancel_begin(); /* close is a cancellation point */
 	if (t->dying_fd >= 0)
 		close(t->dying_fd);
 	if (t->dead_fd >= 0)
 		close(t->dead_fd);
+	tomb__nocancel_end(cancel_state);
 	pthread_cond_destroy(&t->dead_cv);
 	pthread_cond_destroy(&t->slot_cv);
 	/* A pool thread's last touch of t was its unlock of mu, done before

@@ -50,6 +50,7 @@
 #define TOMB_MSG_ALIVE "still alive"
 #define TOMB_MSG_RET_EDYING "a worker returned TOMB_EDYING while the tomb was alive"
 #define TOMB_MSG_RET_ALIVE "a worker returned TOMB_STILL_ALIVE, which is not a reason"
+#define TOMB_MSG_EXITED "a worker left by pthread_exit or cancellation"
 
 struct tomb {
 	/* ALIVE, DYING or DEAD as above.  Written under mu; read without it
@@ -155,7 +156,9 @@ struct tomb {
 	/* tomb_go calls waiting for a slot under the limit, and how many of
 	 * them are t's own workers (when all running workers wait, none can
 	 * ever return: EDEADLK).  slot_cv is signalled when a worker returns,
-	 * broadcast when the limit rises or t starts dying. */
+	 * broadcast when the limit rises or t starts dying.  tomb_free is
+	 * EBUSY while slot_waiters > 0: a waiter touches t until it has
+	 * taken mu again and left. */
 	uint32_t slot_waiters;
 	uint32_t slot_waiting_workers;
 	pthread_cond_t slot_cv;

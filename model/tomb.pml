@@ -638,16 +638,24 @@ inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 
 /* take_slot_locked's decision, with mu held (MAIN is no worker, so no
  * EDEADLK); then go's count and link of worker w before its thread
- * exists. */
+ * exists.  A call that waited and finds t dying, or dead, lost its slot to
+ * the death: ECANCELED, never ESRCH (MUTANT 12 looks at DEAD first, as
+ * before, and so answers ESRCH when the last worker's return made t dead
+ * in one step; the assertion in go catches it). */
+#if MUTANT == 12
+#define SLOT_LOST (!is_dead && swaited && is_dying)
+#else
+#define SLOT_LOST (swaited && is_dying)
+#endif
 inline take_slot(w, err, swaited, ebefore) {
 	if
-	:: is_dead -> err = ESRCH
-	:: !is_dead && swaited && is_dying -> err = ECANCELED
-	:: !is_dead && !(swaited && is_dying) && (limit == 0 || live < limit) ->
+	:: SLOT_LOST -> err = ECANCELED
+	:: !SLOT_LOST && is_dead -> err = ESRCH
+	:: !SLOT_LOST && !is_dead && (limit == 0 || live < limit) ->
 		err = OK
-	:: !is_dead && !(swaited && is_dying) && !(limit == 0 || live < limit) &&
+	:: !SLOT_LOST && !is_dead && !(limit == 0 || live < limit) &&
 	   is_dying -> err = ECANCELED
-	:: !is_dead && !(swaited && is_dying) && !(limit == 0 || live < limit) &&
+	:: !SLOT_LOST && !is_dead && !(limit == 0 || live < limit) &&
 	   !is_dying ->
 		/* pthread_cond_wait(&t->slot_cv, &t->mu) */
 		err = SLOTWAIT;
@@ -692,7 +700,9 @@ inline go(w, err, ebefore, swaited, kr, kd, fire) {
 		atomic { (slot_cv & BIT(MAIN)) == 0 && !mu -> mu = 1;
 			slot_waiters--;
 			swaited = 1;
-			take_slot(w, err, swaited, ebefore) }
+			take_slot(w, err, swaited, ebefore);
+			/* One error for a call that waited and lost. */
+			assert(err != ESRCH) }
 	:: else -> break
 	od;
 	if
@@ -963,11 +973,13 @@ inline free_decide(err, hz, z, zl) {
 		err = FREEWAIT;
 		dead_cv = dead_cv | BIT(MAIN);
 		mu = 0
-	:: !FREE_WAITS && (live > 0 || waiters > 0 || sleepers > 0) ->
+	:: !FREE_WAITS && (live > 0 || waiters > 0 || sleepers > 0 ||
+	                   slot_waiters > 0) ->
 		err = EBUSY;
 		assert(users > 0); /* busy only while a worker may touch t */
 		mu = 0
-	:: !FREE_WAITS && !(live > 0 || waiters > 0 || sleepers > 0) ->
+	:: !FREE_WAITS && !(live > 0 || waiters > 0 || sleepers > 0 ||
+	                    slot_waiters > 0) ->
 		/* No worker runs; nobody waits, sleeps or blocks on t.  A
 		 * worker on the list may still be in its tail
 		 * (tomb__after_kill): it is joined below. */

@@ -90,11 +90,11 @@ int test_rounds(int n)
 /*
  * A hand-off for a thread that is to block inside libtomb: waits until
  * thread `tid` of this process sits in a futex wait of the kind libtomb's
- * waits and sleeps make (futex with FUTEX_WAIT_BITSET|FUTEX_PRIVATE_FLAG, or
- * futex_waitv; pthread_cond_wait's too), as /proc/self/task/TID/syscall
- * shows.  The C library's and
- * the sanitizers' own locks wait with plain FUTEX_WAIT, so they do not
- * count.  Reads again, yielding, until then or a generous deadline.
+ * waits and sleeps make (futex with FUTEX_WAIT_BITSET, or futex_waitv;
+ * pthread_cond_wait's and pthread_join's too), as
+ * /proc/self/task/TID/syscall shows.  The C library's and the sanitizers'
+ * own locks wait with plain FUTEX_WAIT, so they do not count.  Reads again,
+ * yielding, until then or a generous deadline.
  */
 static bool in_futex_wait(pid_t tid)
 {
@@ -110,9 +110,10 @@ static bool in_futex_wait(pid_t tid)
 	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
 		nr = -1;
 	fclose(f);
-	op &= ~(unsigned long)FUTEX_CLOCK_REALTIME; /* either clock */
-	return (nr == SYS_futex &&
-	        op == (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)) ||
+	/* Either clock; private, or shared as pthread_join's wait for a
+	 * thread's exit is. */
+	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
+	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
 	       nr == SYS_futex_waitv;
 }
 

@@ -46,6 +46,7 @@ Suite *make_tree_suite(void);
 Suite *make_signal_suite(void);
 Suite *make_pool_suite(void);
 Suite *make_errors_suite(void);
+Suite *make_exit_suite(void);
 
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */

@@ -112,7 +112,7 @@ verify model &
 model_pid=$!
 verify mutant6 -DMUTANT=6 &
 mutant6_pid=$!
-for n in 1 2 3 4 5 7 8 9 10 11; do
+for n in 1 2 3 4 5 7 8 9 10 11 12; do
 	verify mutant$n -DMUTANT=$n || true
 done
 wait $model_pid || true
@@ -129,6 +129,7 @@ must_fail mutant8 'assertion violated (((started'
 must_fail mutant9 'assertion violated (((started'
 must_fail mutant10 'assertion violated ((((cl&'
 must_fail mutant11 'assertion violated (refs'
+must_fail mutant12 'assertion violated (err!=14)'
 must_pass mutant6
 [ $keep -eq 0 ] || echo "the verifiers and their reports are kept in $work"
 exit $status

@@ -14,6 +14,7 @@
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -533,6 +534,97 @@ START_TEST(test_free_busy_signals)
 	ck_assert_int_eq(tomb_kill(t, 0), 0);
 	ck_assert_int_eq(tomb_wait(t), 0);
 	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+static int go_returns_at_once(struct blocked *b)
+{
+	return tomb_go(b->t, worker_return_arg, (void *)&zero);
+}
+
+/* One round: a tomb_go blocks at the limit (1) while the only worker runs;
+ * that worker's return makes the tomb dead in one step (the last return
+ * kills with 0).  With free_first, tomb_free is called (until it is not
+ * EBUSY) before the blocked call is joined: it must not free the tomb
+ * while that call is still inside it, which AddressSanitizer would report
+ * as a use after free in the waiter.  The blocked call's result. */
+static int slot_waiter_round(bool free_first)
+{
+	struct tomb_opts o = {.limit = 1};
+	tomb_t *t = tomb_new_opts(&o);
+	struct blocked b = {.t = t, .call = go_returns_at_once};
+	struct timespec end = test_deadline(10);
+	sem_t release;
+	int err, rc;
+
+	ck_assert_ptr_nonnull(t);
+	sem_init(&release, 0, 0);
+	ck_assert_int_eq(tomb_go(t, worker_wait_sem, &release), 0);
+	start_blocked(&b); /* asleep, waiting for the slot */
+	sem_post(&release);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	if (!free_first)
+		rc = finish_blocked(&b);
+	while ((err = tomb_free(t)) == EBUSY) {
+		struct timespec now;
+
+		ck_assert(free_first); /* nothing else holds t */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec, "tomb_free stays EBUSY");
+		sched_yield();
+	}
+	ck_assert_int_eq(err, 0);
+	if (free_first)
+		rc = finish_blocked(&b);
+	sem_destroy(&release);
+	return rc;
+}
+
+/* A tomb_go that waited at the limit and lost, because the last worker's
+ * return made the tomb dead in one step: ECANCELED, as for any death while
+ * it waits, not ESRCH. */
+START_TEST(test_go_waited_then_dead)
+{
+	for (int i = 0; i < test_rounds(20); i++)
+		ck_assert_int_eq(slot_waiter_round(false), ECANCELED);
+}
+END_TEST
+
+/* tomb_free while a tomb_go waits for a slot: EBUSY until that call has
+ * left (a race: the waiter may leave first). */
+START_TEST(test_free_busy_slot_waiter)
+{
+	for (int i = 0; i < test_rounds(100); i++)
+		ck_assert_int_eq(slot_waiter_round(true), ECANCELED);
+}
+END_TEST
+
+static int worker_exits(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	pthread_exit(NULL);
+}
+
+/* pthread_exit is a return of ECANCELED, with a message, in every
+ * lifetime: the tomb dies, the thread is joined, nothing is left. */
+START_TEST(test_go_fn_leaves_by_pthread_exit)
+{
+	static const int lifetimes[] = {TOMB_LIFETIME_TOMB,
+	                                TOMB_LIFETIME_ERRGROUP,
+	                                TOMB_LIFETIME_GROUP};
+
+	for (size_t i = 0; i < 3; i++) {
+		struct tomb_opts o = {.lifetime = lifetimes[i]};
+		tomb_t *t = tomb_new_opts(&o);
+
+		ck_assert_ptr_nonnull(t);
+		ck_assert_int_eq(tomb_go(t, worker_exits, NULL), 0);
+		ck_assert_int_eq(tomb_wait(t), ECANCELED);
+		ck_assert_str_eq(tomb_errmsg(t), "a worker left by pthread_exit or cancellation");
+		ck_assert_uint_eq(tomb_count(t), 0);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
 }
 END_TEST
 
@@ -2060,6 +2152,7 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_free_from_callback);
 	tcase_add_test(tc, test_free_busy_signals);
 	tcase_add_test(tc, test_free_busy_child);
+	tcase_add_test(tc, test_free_busy_slot_waiter);
 
 	tc = tcase(s, "go");
 	tcase_add_test(tc, test_go_null_tomb);
@@ -2067,6 +2160,8 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_go_dead);
 	tcase_add_test(tc, test_go_dying_runs);
 	tcase_add_test(tc, test_go_dying_at_limit);
+	tcase_add_test(tc, test_go_waited_then_dead);
+	tcase_add_test(tc, test_go_fn_leaves_by_pthread_exit);
 	tcase_add_test(tc, test_go_own_worker_deadlock);
 	tcase_add_test(tc, test_go_stack_unmappable);
 	tcase_add_test(tc, test_go_stack_refused);
