@@ -102,7 +102,7 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
 TOMB_EXPORT const char *tomb_name(const tomb_t *t);
 
 /* Frees t: 0, EINVAL for NULL, or EBUSY (nothing freed) while a worker runs,
- * a thread waits or sleeps on t, a callback runs, a callback that has not
+ * a thread waits or sleeps on t (or waits in tomb_go for a slot), a callback runs, a callback that has not
  * run is still registered, t watches signals, or a child of t is not freed.
  * Joins any finished worker thread not yet joined, and waits, rather than
  * fail, while the kill that made t dying has still to wake the threads
