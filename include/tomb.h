@@ -10,6 +10,10 @@
  * and the two descriptor calls, which follow open(2): -1 and errno.
  * Reasons are ints: 0 means "no error", any other value is the caller's (errno
  * values are a good choice).  Every function is safe to call from any thread.
+ * In a child process after fork(), a call on a tomb or pool made before the
+ * fork fails with EOWNERDEAD, but for the reads (tomb_dying, tomb_alive,
+ * tomb_err, tomb_errmsg, tomb_name, tomb_count); no call is a cancellation
+ * point (tomb(7)).
  * Each has a man page: man 3 tomb_go, and so on; man 7 tomb for the model.
  */
 #ifndef TOMB_H

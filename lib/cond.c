@@ -132,6 +132,8 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 	if (t == NULL || c == NULL || m == NULL ||
 	    tomb__check_deadline(abstime) != 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	if (tomb_dying(t))
 		return ECANCELED;
 	k = cond_of(c);

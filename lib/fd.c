@@ -13,6 +13,10 @@ static int get_fd(tomb_t *t, int *slot, uint32_t bit)
 {
 	int fd, err = 0;
 
+	if (tomb__inherited(t)) {
+		errno = EOWNERDEAD; /* made before a fork */
+		return -1;
+	}
 	tomb__lock(t);
 	fd = *slot;
 	if (fd < 0) {

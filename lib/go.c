@@ -332,6 +332,8 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 
 	if (t == NULL || fn == NULL)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	w = malloc(sizeof(*w));
 	if (w == NULL)
 		return ENOMEM;
@@ -457,6 +459,8 @@ TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)
 {
 	if (t == NULL || limit < 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	tomb__lock(t);
 	t->limit = limit;
 	if (t->slot_waiters > 0) /* a raised limit lets them in */
@@ -479,6 +483,8 @@ TOMB_EXPORT int tomb_foreach(tomb_t *t,
 
 	if (t == NULL || fn == NULL)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	tomb__lock(t);
 	tomb__list_for_each(it, &t->workers) {
 		struct worker *w = worker_of_node(it);

@@ -112,6 +112,8 @@ TOMB_EXPORT int tomb_on_dying(tomb_t *t, tomb_hook_fn *fn, void *arg,
 
 	if (t == NULL || fn == NULL || h == NULL)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	TOMB_ANN_ATOMIC(&h->state); /* the caller's memory, maybe reused */
 	st = get_state(h);
 	if ((st & HOOK_MAGIC_MASK) == HOOK_MAGIC && st != HOOK_IDLE)
@@ -158,6 +160,8 @@ TOMB_EXPORT int tomb_off(tomb_hook_t *hook)
 		return EALREADY;
 	}
 	t = h->t;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 
 	tomb__lock(t);
 	for (;;) {

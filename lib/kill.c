@@ -127,11 +127,13 @@ void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)
 		tomb__after_kill(t);
 }
 
-/* Whether (t, reason) may be given to a kill: 0 or EINVAL. */
+/* Whether (t, reason) may be given to a kill: 0, EINVAL or EOWNERDEAD. */
 static int check_kill(const tomb_t *t, int reason)
 {
 	if (t == NULL || reason == TOMB_STILL_ALIVE)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	if (reason == TOMB_EDYING && !tomb_dying(t))
 		return EINVAL; /* Go panics here; the tomb is left as it was */
 	return 0;
@@ -153,7 +155,9 @@ TOMB_EXPORT int tomb_killf(tomb_t *t, int reason, const char *fmt, ...)
 	va_list ap;
 	int err = check_kill(t, reason);
 
-	if (err != 0 || fmt == NULL)
+	if (err != 0)
+		return err;
+	if (fmt == NULL)
 		return EINVAL;
 	/* Format outside the lock.  Without memory the kill still happens,
 	 * with the default message: the reason matters more than its words. */

@@ -129,6 +129,7 @@ struct tomb_pool {
 	struct tomb_chain chain;
 
 	/* Fixed at creation. */
+	unsigned generation; /* tomb__fork_generation: EOWNERDEAD in a child */
 	size_t max_idle; /* 0: no bound */
 	pthread_attr_t attr; /* stack size; signal mask where glibc can */
 	sigset_t sigs;       /* every signal */
@@ -441,6 +442,8 @@ int tomb__pool_use(tomb_pool_t *p)
 {
 	int err = 0;
 
+	if (p->generation != tomb__fork_generation())
+		return EOWNERDEAD; /* made before a fork */
 	pool_lock(p);
 	if (p->closing)
 		err = EINVAL;
@@ -467,9 +470,12 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
 		if (o->reserved_[i] != NULL)
 			goto fail;
+	if ((err = tomb__fork_watch()) != 0)
+		goto fail;
 	err = ENOMEM;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		goto fail;
+	p->generation = tomb__fork_generation();
 	p->max_idle = o->max_idle;
 	p->spin_useful = true;
 	tomb__list_init(&p->idle);
@@ -512,6 +518,8 @@ TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st)
 {
 	if (p == NULL || st == NULL)
 		return EINVAL;
+	if (p->generation != tomb__fork_generation())
+		return EOWNERDEAD; /* made before a fork */
 	memset(st, 0, sizeof(*st));
 	pool_lock(p);
 	st->threads = p->threads;
@@ -525,6 +533,8 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 {
 	if (p == NULL)
 		return EINVAL;
+	if (p->generation != tomb__fork_generation())
+		return EOWNERDEAD; /* made before a fork */
 	if (own_pool == p)
 		return EDEADLK; /* it would wait for this very thread */
 	pool_lock(p);

@@ -31,6 +31,8 @@ TOMB_EXPORT int tomb_dump(tomb_t *t, FILE *f)
 
 	if (t == NULL || f == NULL)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	/* stdio may be a cancellation point, and the workers are listed with
 	 * t's lock held: no cancel in here (tomb(7)). */
 	cancel_state = tomb__nocancel_begin();

@@ -122,6 +122,8 @@ TOMB_EXPORT int tomb_notify_signals(tomb_t *t, const int *signals, size_t n,
 	if (t == NULL || signals == NULL || n == 0 ||
 	    (flags & ~(TOMB_SIGNAL_SECOND_EXITS | TOMB_SIGNAL_REASON)) != 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	sigemptyset(&wanted);
 	for (size_t i = 0; i < n; i++) {
 		int s = signals[i];

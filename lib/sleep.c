@@ -16,6 +16,8 @@ TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	if (tomb_dying(t))
 		return 0;
 	/* See `sleepers` in tomb_private.h for why no wake-up is lost. */

@@ -11,9 +11,45 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 _Thread_local const tomb_t *tomb__current;
 _Thread_local const tomb_t *tomb__firing;
+
+/* Process-wide (doc/threadsafety.md): the generation of this process,
+ * bumped by the child of each fork(), and whether the handler that bumps it
+ * is registered (once, by the first tomb or pool). */
+static _Atomic unsigned fork_generation;
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
+static int fork_watch_err;
+
+static void forked_child(void)
+{
+	/* The child's only thread: nobody reads it concurrently. */
+	atomic_fetch_add_explicit(&fork_generation, 1, memory_order_relaxed);
+}
+
+static void watch_forks(void)
+{
+	fork_watch_err = pthread_atfork(NULL, NULL, forked_child);
+}
+
+int tomb__fork_watch(void)
+{
+	if (pthread_once(&fork_once, watch_forks) != 0)
+		abort();
+	return fork_watch_err;
+}
+
+unsigned tomb__fork_generation(void)
+{
+	return atomic_load_explicit(&fork_generation, memory_order_relaxed);
+}
+
+bool tomb__inherited(const tomb_t *t)
+{
+	return t->generation != tomb__fork_generation();
+}
 
 void tomb__lock(tomb_t *t)
 {

@@ -101,6 +101,11 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 
 	if ((err = check_opts(o)) != 0)
 		goto fail;
+	err = EOWNERDEAD; /* a parent made before a fork */
+	if (o->parent != NULL && tomb__inherited(o->parent))
+		goto fail;
+	if ((err = tomb__fork_watch()) != 0)
+		goto fail;
 	err = ENOMEM;
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		goto fail;
@@ -126,6 +131,7 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	pthread_condattr_destroy(&ca);
 	if (err != 0)
 		goto fail_slot_cv;
+	t->generation = tomb__fork_generation();
 	t->lifetime = o->lifetime;
 	t->limit = o->limit;
 	atomic_init(&t->state, 0);
@@ -180,6 +186,8 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 
 	if (t == NULL)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	tomb__lock(t);
 	/* The kill that made t dying may still have to wake its sleepers,
 	 * which is a system call away: wait for that, not EBUSY. */

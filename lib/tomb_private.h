@@ -100,6 +100,11 @@ struct tomb {
 	 */
 	pthread_cond_t dead_cv;
 
+	/* The process generation t was made in (tomb__fork_generation): a
+	 * tomb made before a fork(), used in the child, is refused with
+	 * EOWNERDEAD (tomb__inherited).  Fixed at creation. */
+	unsigned generation;
+
 	/* How returns kill (enum tomb_lifetime), the limit on running workers
 	 * (0: none; under mu), and the name ("" if none).  Fixed at creation,
 	 * but for the limit. */
@@ -262,6 +267,18 @@ extern _Thread_local const tomb_t *tomb__current;
 
 /* The tomb whose callback this thread is running, if any (hook.c). */
 extern _Thread_local const tomb_t *tomb__firing;
+
+/* The generation of this process: bumped in the child of each fork(),
+ * once a tomb or pool has been made (pthread_atfork, registered by the
+ * first call): 0, or ENOMEM if the handler could not be registered. */
+int tomb__fork_watch(void);
+unsigned tomb__fork_generation(void);
+
+/* Whether t was made in another process (this one is a child forked from
+ * it, without exec): then every call that would lock t, wait on it or
+ * start a thread for it answers EOWNERDEAD instead (its lock may have been
+ * held at the fork, and its threads are the parent's). */
+bool tomb__inherited(const tomb_t *t);
 
 /* Locks and unlocks mu (lock.h: a failure can only be a bug, so it
  * aborts). */

@@ -51,6 +51,8 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	if (tomb__inside(t))
 		return EDEADLK; /* it would wait for itself */
 

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -625,6 +626,137 @@ START_TEST(test_go_fn_leaves_by_pthread_exit)
 		ck_assert_uint_eq(tomb_count(t), 0);
 		ck_assert_int_eq(tomb_free(t), 0);
 	}
+}
+END_TEST
+
+/* fork(): in the child, each call on a tomb or pool made in the parent is
+ * refused with EOWNERDEAD (but the reads, which tell the state at the fork),
+ * and tombs made in the child work.  The child reports the number of the
+ * first check that failed as its exit status. */
+static void noop_hook(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+}
+
+static void noop_info(const struct tomb_worker_info *info, void *arg)
+{
+	(void)info;
+	(void)arg;
+}
+
+static int child_checks(tomb_t *t, tomb_pool_t *p, tomb_hook_t *hook)
+{
+	struct timespec soon = tomb_deadline_ms(1);
+	struct tomb_opts child_of = {.parent = t}, on_pool = {.pool = p};
+	struct tomb_pool_stats st;
+	tomb_cond_t c = TOMB_COND_INIT;
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	tomb_hook_t h2 = TOMB_HOOK_INIT;
+	int sigs[] = {SIGUSR2}, reason, n = 0;
+	FILE *devnull;
+
+#define CHECK(cond) do { n++; if (!(cond)) return n; } while (0)
+	CHECK(tomb_go(t, worker_return_arg, &zero) == EOWNERDEAD);
+	CHECK(tomb_go_named(t, "x", worker_return_arg, &zero) == EOWNERDEAD);
+	CHECK(tomb_trygo(t, worker_return_arg, &zero) == EOWNERDEAD);
+	CHECK(tomb_set_limit(t, 3) == EOWNERDEAD);
+	CHECK(tomb_foreach(t, noop_info, NULL) == EOWNERDEAD);
+	CHECK(tomb_kill(t, EIO) == EOWNERDEAD);
+	CHECK(tomb_killf(t, EIO, "x") == EOWNERDEAD);
+	CHECK(tomb_wait(t) == EOWNERDEAD);
+	CHECK(tomb_timedwait(t, &soon, &reason) == EOWNERDEAD);
+	CHECK(tomb_wait_dying(t, &soon) == EOWNERDEAD);
+	CHECK(tomb_sleep(t, &soon) == EOWNERDEAD);
+	pthread_mutex_lock(&m);
+	CHECK(tomb_cond_wait(t, &c, &m, &soon) == EOWNERDEAD);
+	pthread_mutex_unlock(&m);
+	CHECK(tomb_dying_fd(t) == -1 && errno == EOWNERDEAD);
+	CHECK(tomb_dead_fd(t) == -1 && errno == EOWNERDEAD);
+	CHECK(tomb_on_dying(t, noop_hook, NULL, &h2) == EOWNERDEAD);
+	CHECK(tomb_off(hook) == EOWNERDEAD);
+	CHECK(tomb_notify_signals(t, sigs, 1, 0) == EOWNERDEAD);
+	CHECK((devnull = fopen("/dev/null", "w")) != NULL);
+	CHECK(tomb_dump(t, devnull) == EOWNERDEAD);
+	fclose(devnull);
+	CHECK(tomb_free(t) == EOWNERDEAD);
+	CHECK(tomb_new_opts(&child_of) == NULL && errno == EOWNERDEAD);
+	CHECK(tomb_new_opts(&on_pool) == NULL && errno == EOWNERDEAD);
+	CHECK(tomb_pool_stats(p, &st) == EOWNERDEAD);
+	CHECK(tomb_pool_free(p) == EOWNERDEAD);
+	/* The reads tell the state at the fork. */
+	CHECK(tomb_alive(t) && tomb_count(t) == 1);
+	/* A tomb made here works (ThreadSanitizer does not support threads
+	 * started after a multi-threaded fork). */
+	if (!UNDER_TSAN) {
+		tomb_t *mine = tomb_new();
+
+		CHECK(mine != NULL);
+		CHECK(tomb_go(mine, worker_return_arg, &zero) == 0);
+		CHECK(tomb_wait(mine) == 0);
+		CHECK(tomb_free(mine) == 0);
+	}
+#undef CHECK
+	return 0;
+}
+
+START_TEST(test_inherited_in_forked_child)
+{
+	tomb_t *t = new_tomb();
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	tomb_hook_t hook = TOMB_HOOK_INIT;
+	int status;
+	pid_t pid;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(tomb_go(t, worker_until_dying, NULL), 0);
+	ck_assert_int_eq(tomb_on_dying(t, noop_hook, NULL, &hook), 0);
+	pid = fork();
+	ck_assert_int_ne(pid, -1);
+	if (pid == 0)
+		_exit(child_checks(t, p, &hook));
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	              "the child's check %d failed", WEXITSTATUS(status));
+	ck_assert_int_eq(tomb_off(&hook), 0);
+	ck_assert_int_eq(tomb_kill(t, EIO), 0);
+	ck_assert_int_eq(tomb_wait(t), EIO);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+/* A fork while t's lock is held (here, inside tomb_foreach's function):
+ * the child's kill is refused at once instead of hanging on that lock. */
+struct fork_under_lock {
+	tomb_t *t;
+	pid_t pid;
+};
+
+static void fork_in_foreach(const struct tomb_worker_info *info, void *arg)
+{
+	struct fork_under_lock *f = arg;
+
+	(void)info;
+	f->pid = fork();
+	if (f->pid == 0)
+		_exit(tomb_kill(f->t, EIO) == EOWNERDEAD ? 0 : 1);
+}
+
+START_TEST(test_kill_in_child_forked_under_lock)
+{
+	tomb_t *t = new_tomb();
+	struct fork_under_lock f = {.t = t, .pid = -1};
+	int status;
+
+	ck_assert_int_eq(tomb_go(t, worker_until_dying, NULL), 0);
+	ck_assert_int_eq(tomb_foreach(t, fork_in_foreach, &f), 0);
+	ck_assert_int_gt(f.pid, 0);
+	ck_assert_int_eq(waitpid(f.pid, &status, 0), f.pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
 }
 END_TEST
 
@@ -2153,6 +2285,8 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_free_busy_signals);
 	tcase_add_test(tc, test_free_busy_child);
 	tcase_add_test(tc, test_free_busy_slot_waiter);
+	tcase_add_test(tc, test_inherited_in_forked_child);
+	tcase_add_test(tc, test_kill_in_child_forked_under_lock);
 
 	tc = tcase(s, "go");
 	tcase_add_test(tc, test_go_null_tomb);
