@@ -119,21 +119,29 @@ static struct chan_entry *pop(struct chan_queue *q)
 	return e;
 }
 
+/* W_WAITING (asleep or not) to W_CLAIMED, keeping W_ASLEEP; or to
+ * W_CANCELED (with cancel).  False if someone else won first. */
+static bool win(struct chan_waiter *w, bool cancel)
+{
+	uint32_t x = atomic_load(&w->word);
+
+	while ((x & W_STATE) == W_WAITING)
+		if (atomic_compare_exchange_weak(
+			    &w->word, &x, cancel ? W_CANCELED : W_CLAIMED | (x & W_ASLEEP)))
+			return true;
+	return false;
+}
+
 /* With the channel's mu held: the first queued entry whose waiter this
- * thread claims (W_WAITING to W_CLAIMED), dropping those already claimed
- * or canceled (their waiters take themselves off the other queues), or
- * NULL. */
+ * thread claims, dropping those already claimed or canceled (their waiters
+ * take themselves off the other queues), or NULL. */
 static struct chan_entry *claim_first(struct chan_queue *q)
 {
 	struct chan_entry *e;
 
-	while ((e = pop(q)) != NULL) {
-		uint32_t expect = W_WAITING;
-
-		if (atomic_compare_exchange_strong(&e->w->word, &expect,
-		                                   W_CLAIMED))
+	while ((e = pop(q)) != NULL)
+		if (win(e->w, false))
 			return e;
-	}
 	return NULL;
 }
 
@@ -173,9 +181,12 @@ void tomb__chan_wake(struct chan_waiter *w)
 {
 	/* What the claimer wrote (the value, chosen, result) happens before
 	 * the waiter's reads after it sees W_DONE. */
+	uint32_t old;
+
 	TOMB_ANN_RELEASE(&w->word);
-	atomic_store_explicit(&w->word, W_DONE, memory_order_release);
-	tomb_futex_wake(&w->word, 1);
+	old = atomic_exchange_explicit(&w->word, W_DONE, memory_order_acq_rel);
+	if (old & W_ASLEEP)
+		tomb_futex_wake(&w->word, 1);
 }
 
 /* With the claimer's hold of the channel's mu: entry e's operation
@@ -286,10 +297,9 @@ TOMB_EXPORT int tomb_chan_close(tomb_chan_t *c)
 static void cancel_on_kill(tomb_t *t, void *arg)
 {
 	struct chan_waiter *w = arg;
-	uint32_t expect = W_WAITING;
 
 	(void)t;
-	if (atomic_compare_exchange_strong(&w->word, &expect, W_CANCELED))
+	if (win(w, true))
 		tomb_futex_wake(&w->word, 1);
 }
 
@@ -305,10 +315,12 @@ static void cancel_on_kill(tomb_t *t, void *arg)
  * (ENOSYS), it registers cancel_on_kill with tomb_on_dying instead and
  * sleeps on w->word alone.  A NULL t: w->word alone.
  *
- * To stop waiting (dying, deadline), the waiter must win W_WAITING ->
- * W_CANCELED; if a claimer won first, the operation is happening and the
- * waiter waits (briefly, without deadline: the claimer holds the channel's
- * mu and is copying a value) for W_DONE, and then reports success.
+ * Before each futex wait it sets W_ASLEEP (see chan.h), so that the
+ * claimer knows to wake it.  To stop waiting (dying, deadline), the waiter
+ * must win W_WAITING -> W_CANCELED; if a claimer won first, the operation
+ * is happening and the waiter waits (briefly, without deadline: the
+ * claimer holds the channel's mu and is copying a value) for W_DONE, and
+ * then reports success.
  */
 int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
                      const struct timespec *abstime)
@@ -323,37 +335,40 @@ int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
 		uint32_t x = atomic_load(&w->word);
 		uint32_t s = 0;
 
-		if (x == W_DONE) {
+		if ((x & W_STATE) == W_DONE) {
 			TOMB_ANN_ACQUIRE(&w->word);
 			err = 0;
 			break;
 		}
-		if (x == W_CLAIMED) {
-			(void)tomb_futex_wait(&w->word, W_CLAIMED, NULL);
-			continue;
-		}
-		if (x == W_CANCELED) {
+		if ((x & W_STATE) == W_CANCELED) {
 			err = ECANCELED; /* only cancel_on_kill sets it here */
 			break;
+		}
+		/* Say so before sleeping: the claimer wakes only sleepers. */
+		if ((x & W_ASLEEP) == 0) {
+			if (!atomic_compare_exchange_strong(&w->word, &x,
+			                                    x | W_ASLEEP))
+				continue;
+			x |= W_ASLEEP;
+		}
+		if ((x & W_STATE) == W_CLAIMED) {
+			(void)tomb_futex_wait(&w->word, x, NULL);
+			continue;
 		}
 		if (t != NULL && ((s = atomic_load(&t->state)) & TOMB_S_DYING) != 0)
 			err = ECANCELED;
 		else if (timed_out)
 			err = ETIMEDOUT;
 		if (err != 0) {
-			uint32_t expect = W_WAITING;
-
-			if (atomic_compare_exchange_strong(&w->word, &expect,
-			                                   W_CANCELED))
+			if (win(w, true))
 				break;
 			err = 0; /* claimed meanwhile: wait for W_DONE */
 			continue;
 		}
 		if (t == NULL || hooked) {
-			err = tomb_futex_wait(&w->word, W_WAITING, abstime);
+			err = tomb_futex_wait(&w->word, x, abstime);
 		} else {
-			err = tomb_futex_wait2(&w->word, W_WAITING, &t->state, s,
-			                       abstime);
+			err = tomb_futex_wait2(&w->word, x, &t->state, s, abstime);
 			if (err == ENOSYS) {
 				memset(&hook, 0, sizeof(hook));
 				if (tomb_on_dying(t, cancel_on_kill, w, &hook) != 0)

@@ -25,8 +25,9 @@
 #include <stdint.h>
 
 /*
- * The states of chan_waiter.word, the futex word the waiter sleeps on:
- *   W_WAITING   queued and asleep (or about to be); nobody has claimed it.
+ * The states of chan_waiter.word, the futex word the waiter sleeps on (its
+ * low two bits, W_STATE):
+ *   W_WAITING   queued; nobody has claimed it.
  *   W_CLAIMED   another thread won the compare-and-swap from W_WAITING and
  *               is completing one of its operations (under that channel's
  *               mu); the waiter must wait for W_DONE.
@@ -35,11 +36,17 @@
  *   W_CANCELED  the waiter itself (its tomb dying or its deadline) or the
  *               fallback's kill callback won the compare-and-swap from
  *               W_WAITING: none of its operations will happen.
+ * and W_ASLEEP, a bit the waiter sets (by compare-and-swap) before each
+ * futex wait: the claimer's exchange to W_DONE returns it, and makes the
+ * wake system call only when it is set, so a hand-off to a waiter that has
+ * not reached the kernel costs no system call.  A claim keeps the bit.
  */
 #define W_WAITING 0u
 #define W_CLAIMED 1u
 #define W_DONE 2u
 #define W_CANCELED 3u
+#define W_STATE 3u
+#define W_ASLEEP 4u
 
 /* A thread blocked in a send, a receive or a select, on its stack. */
 struct chan_waiter {
