@@ -19,18 +19,20 @@
  * blocked at the end is a lost wake-up or a deadlock: spin reports it as
  * an invalid end state.
  *
- * A waiter's word (W_*, as in lib/chan.h) is claimed exactly once by a
- * compare-and-swap from W_WAITING: to W_CLAIMED by the thread that
- * completes one of its operations (which then writes the value and the
- * result under the channel's lock, unlocks, and stores W_DONE), or to
- * W_CANCELED by the waiter itself once the tomb is dying.  The futex
- * wait on the word and the tomb's state (futex_waitv) is the guard
- * "the word is not W_WAITING, or the tomb is dying": the kernel compares
- * both and sleeps atomically, and every writer of those words wakes them
- * (the `sleepers` hand-shake of the kill is model/tomb.pml's).  Deadlines
- * end a wait as the kill does, for one thread; the fallback path for
- * kernels without futex_waitv (a tomb_on_dying callback that makes the
- * same compare-and-swap) is not modelled.
+ * A waiter's word (W_* and W_ASLEEP, as in lib/chan.h) is claimed exactly
+ * once by a compare-and-swap from W_WAITING: to W_CLAIMED by the thread
+ * that completes one of its operations (which then writes the value and
+ * the result under the channel's lock, unlocks, and exchanges the word to
+ * W_DONE, waking the waiter only if W_ASLEEP was set), or to W_CANCELED
+ * by the waiter itself once the tomb is dying.  The futexes are modelled
+ * as the kernel keeps them: a futex wait sleeps (`sleeping`) only if the
+ * word still holds the value given (futex_waitv: and the tomb is alive),
+ * and only a wake ends the sleep: the claimer's (on the word) or the
+ * kill's (one wake of every sleeper on the tomb's state word; its
+ * `sleepers` count is model/tomb.pml's).  Deadlines end a wait as the
+ * kill does, for one thread; the fallback path for kernels without
+ * futex_waitv (a tomb_on_dying callback that makes the same
+ * compare-and-swap) and spurious wake-ups are not modelled.
  *
  * Checked at the end (the checker process, once every thread returned):
  * each value was received exactly as many times as its send reported
@@ -48,6 +50,10 @@
  *      kill does not wake it: an invalid end state.
  *   4  SelB locks its channels in the order of its operations, c1 then
  *      c0, not by address: it and SelA deadlock: an invalid end state.
+ *   5  the waiter sleeps without setting W_ASLEEP: the claimer makes no
+ *      wake, and the waiter sleeps on: an invalid end state.
+ *   6  a claim drops W_ASLEEP (W_WAITING|W_ASLEEP -> W_CLAIMED): the same
+ *      lost wake-up, from the claimer's side.
  */
 #ifndef MUTANT
 #define MUTANT 0
@@ -56,6 +62,8 @@
 #define W_WAITING 0
 #define W_CLAIMED 1
 #define W_DONE 2
+#define W_STATE 3
+#define W_ASLEEP 4
 #define W_CANCELED 3
 
 #define OK 0
@@ -77,7 +85,9 @@
  * (0: an empty queue slot). */
 byte opchan[8], opdir[8], opval[8], nops[4];
 
-byte word[4];   /* W_*: the futex word of each waiter */
+byte word[4];   /* W_* and W_ASLEEP: the futex word of each waiter */
+byte sleeping[4]; /* in the kernel: 1 on its word and the tomb's state
+                   * (futex_waitv), 2 on its word alone; 0 awake */
 byte chosen[4]; /* written by the claimer before W_DONE */
 byte result[4]; /* likewise: OK or EPIPE */
 byte rval[4];   /* the value a claimer gave a receive */
@@ -138,17 +148,38 @@ inline claim(w, won)
 {
 #if MUTANT == 2
 	if
-	:: word[w] == W_WAITING -> word[w] = W_CLAIMED; won = true
+	:: (word[w] & W_STATE) == W_WAITING ->
+	   word[w] = W_CLAIMED | (word[w] & W_ASLEEP); won = true
 	:: else -> won = false
 	fi
+#elif MUTANT == 6
+	atomic {
+		if
+		:: (word[w] & W_STATE) == W_WAITING -> word[w] = W_CLAIMED; won = true
+		:: else -> won = false
+		fi
+	}
 #else
 	atomic {
 		if
-		:: word[w] == W_WAITING -> word[w] = W_CLAIMED; won = true
+		:: (word[w] & W_STATE) == W_WAITING ->
+		   word[w] = W_CLAIMED | (word[w] & W_ASLEEP); won = true
 		:: else -> won = false
 		fi
 	}
 #endif
+}
+
+/* tomb__chan_wake: the exchange to W_DONE, then the futex wake, made
+ * only if the waiter said it sleeps (W_ASLEEP); a wake reaches a thread
+ * in the kernel on that word, either way it sleeps. */
+inline wake_w(w, old)
+{
+	atomic { old = word[w]; word[w] = W_DONE };
+	if
+	:: old & W_ASLEEP -> sleeping[w] = 0
+	:: else -> skip
+	fi
 }
 
 /* With channel c locked: the first queued entry of q whose waiter this
@@ -237,7 +268,7 @@ inline unlock_mine(me)
  * or receive, which chan.c does the same way). */
 proctype Waiter(byte me)
 {
-	byte k, i, c, e, err, got, wake, first, x;
+	byte k, i, c, e, err, got, wake, first, x, old;
 	bool won, done;
 
 	if
@@ -268,7 +299,7 @@ proctype Waiter(byte me)
 	:: err != EAGAIN ->
 	   unlock_mine(me);
 	   if
-	   :: wake != 9 -> word[wake] = W_DONE
+	   :: wake != 9 -> wake_w(wake, old)
 	   :: else -> skip
 	   fi;
 	   done = true;
@@ -295,26 +326,61 @@ proctype Waiter(byte me)
 
 	/* tomb__chan_sleep */
 	do
-	:: word[me] == W_DONE -> done = true; break
-	:: word[me] == W_CLAIMED -> (word[me] != W_CLAIMED)
-	:: word[me] == W_WAITING ->
+	:: x = word[me];
 	   if
-	   :: dying ->
+	   :: (x & W_STATE) == W_DONE -> done = true; break
+	   :: else -> skip
+	   fi;
+	   /* W_ASLEEP before each futex wait (MUTANT 5: never). */
+	   won = true;
+#if MUTANT != 5
+	   if
+	   :: (x & W_ASLEEP) == 0 ->
 	      atomic {
 	         if
-	         :: word[me] == W_WAITING -> word[me] = W_CANCELED; done = false
+	         :: word[me] == x -> x = x | W_ASLEEP; word[me] = x
+	         :: else -> won = false
+	         fi
+	      }
+	   :: else -> skip
+	   fi;
+#endif
+	   if
+	   :: !won -> skip /* the word changed: look again */
+	   :: won && (x & W_STATE) == W_CLAIMED ->
+	      /* futex_wait(word, x): sleeps only if the word is still x. */
+	      atomic {
+	         if
+	         :: word[me] == x -> sleeping[me] = 2
+	         :: else -> skip
+	         fi
+	      };
+	      (sleeping[me] == 0)
+	   :: won && (x & W_STATE) == W_WAITING && dying ->
+	      atomic {
+	         if
+	         :: (word[me] & W_STATE) == W_WAITING -> word[me] = W_CANCELED; won = false
 	         :: else -> skip
 	         fi
 	      };
 	      if
-	      :: word[me] == W_CANCELED -> break
+	      :: !won -> done = false; break /* canceled */
 	      :: else -> skip
 	      fi
+	   :: won && (x & W_STATE) == W_WAITING && !dying ->
+	      /* futex_waitv(word == x, state == alive); MUTANT 3: the word
+	       * alone, which the kill does not wake. */
+	      atomic {
+	         if
 #if MUTANT == 3
-	   :: !dying -> (word[me] != W_WAITING)
+	         :: word[me] == x -> sleeping[me] = 2
 #else
-	   :: !dying -> (word[me] != W_WAITING || dying)
+	         :: word[me] == x && !dying -> sleeping[me] = 1
 #endif
+	         :: else -> skip
+	         fi
+	      };
+	      (sleeping[me] == 0)
 	   fi
 	od;
 
@@ -371,22 +437,41 @@ inline close_chan(c)
 	if :: l3 != 0 -> chosen[(l3 - 1) / 2] = (l3 - 1) % 2; result[(l3 - 1) / 2] = EPIPE :: else -> skip fi;
 	if :: l4 != 0 -> chosen[(l4 - 1) / 2] = (l4 - 1) % 2; result[(l4 - 1) / 2] = EPIPE :: else -> skip fi;
 	unlock(c);
-	if :: l1 != 0 -> word[(l1 - 1) / 2] = W_DONE :: else -> skip fi;
-	if :: l2 != 0 -> word[(l2 - 1) / 2] = W_DONE :: else -> skip fi;
-	if :: l3 != 0 -> word[(l3 - 1) / 2] = W_DONE :: else -> skip fi;
-	if :: l4 != 0 -> word[(l4 - 1) / 2] = W_DONE :: else -> skip fi
+	if :: l1 != 0 -> wake_w((l1 - 1) / 2, old) :: else -> skip fi;
+	if :: l2 != 0 -> wake_w((l2 - 1) / 2, old) :: else -> skip fi;
+	if :: l3 != 0 -> wake_w((l3 - 1) / 2, old) :: else -> skip fi;
+	if :: l4 != 0 -> wake_w((l4 - 1) / 2, old) :: else -> skip fi
+}
+
+/* The kill: DYING, then one wake of every sleeper on the state word
+ * (tomb__after_kill; model/tomb.pml checks its `sleepers` count). */
+inline kill()
+{
+	dying = true;
+	atomic {
+		k = 0;
+		do
+		:: k < 4 ->
+		   if
+		   :: sleeping[k] == 1 -> sleeping[k] = 0
+		   :: else -> skip
+		   fi;
+		   k++
+		:: else -> break
+		od
+	}
 }
 
 proctype Controller()
 {
-	byte e2, l1, l2, l3, l4;
+	byte e2, l1, l2, l3, l4, old, k;
 	bool w2;
 
 	if
 	:: skip
-	:: dying = true
-	:: close_chan(0); dying = true
-	:: close_chan(1); dying = true
+	:: kill()
+	:: close_chan(0); kill()
+	:: close_chan(1); kill()
 	fi;
 	finished++
 }

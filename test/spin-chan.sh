@@ -24,8 +24,8 @@ status=0
 fail() { echo "FAIL: $*"; status=1; keep=1; }
 
 # verify NAME [SPIN_OPTIONS]: builds and runs the verifier in $work/NAME
-# (safety only, compressed states, exhaustive; about 200 000 states and
-# 100 MB for the real model).
+# (safety only, compressed states, exhaustive; about 570 000 states and
+# 150 MB for the real model).
 verify() {
 	name=$1
 	shift
@@ -76,7 +76,7 @@ must_fail() {
 
 verify model &
 model_pid=$!
-for n in 1 2 3 4; do
+for n in 1 2 3 4 5 6; do
 	verify mutant$n -DMUTANT=$n || true
 done
 wait $model_pid || true
@@ -86,5 +86,7 @@ must_fail mutant1 'invalid end state'
 must_fail mutant2 'assertion violated (recv_n'
 must_fail mutant3 'invalid end state'
 must_fail mutant4 'invalid end state'
+must_fail mutant5 'invalid end state'
+must_fail mutant6 'invalid end state'
 [ $keep -eq 0 ] || echo "the verifiers and their reports are kept in $work"
 exit $status
