@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* test_chan.c: channels and select, and the kill that interrupts them. */
+#define _GNU_SOURCE /* syscall */
 #include "helpers.h"
 
 #include <errno.h>
