@@ -379,6 +379,246 @@ static void run_mem(long n, int64_t *heap, int64_t *rss)
 	}
 }
 
+/* ---- channels: chan-stream, chan-pingpong, chan-kill -------------------- */
+
+#define CHAN_CAP 128
+
+/* The hand-made baseline of chan-stream: a bounded queue of ints on a
+ * pthread mutex and two condition variables, as a C programmer writes it
+ * without a channel.  All fields under mu. */
+struct bq {
+	pthread_mutex_t mu;
+	pthread_cond_t nonempty, nonfull;
+	int buf[CHAN_CAP];
+	size_t head, len;
+	bool closed;
+};
+
+static void bq_put(struct bq *q, int v)
+{
+	pthread_mutex_lock(&q->mu);
+	while (q->len == CHAN_CAP)
+		pthread_cond_wait(&q->nonfull, &q->mu);
+	q->buf[(q->head + q->len) % CHAN_CAP] = v;
+	q->len++;
+	pthread_cond_signal(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+static bool bq_get(struct bq *q, int *v)
+{
+	bool ok;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->len == 0 && !q->closed)
+		pthread_cond_wait(&q->nonempty, &q->mu);
+	ok = q->len > 0;
+	if (ok) {
+		*v = q->buf[q->head];
+		q->head = (q->head + 1) % CHAN_CAP;
+		q->len--;
+		pthread_cond_signal(&q->nonfull);
+	}
+	pthread_mutex_unlock(&q->mu);
+	return ok;
+}
+
+static void bq_close(struct bq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closed = true;
+	pthread_cond_broadcast(&q->nonempty);
+	pthread_mutex_unlock(&q->mu);
+}
+
+struct stream {
+	long n;
+	struct bq q;
+	tomb_chan_t *c;
+};
+
+static void *stream_producer(void *arg)
+{
+	struct stream *s = arg;
+
+	for (long i = 0; i < s->n; i++) {
+		int v = (int)i;
+
+		if (impl == PTHREAD)
+			bq_put(&s->q, v);
+		else if (tomb_chan_send(NULL, s->c, &v, NULL) != 0)
+			die("tomb_chan_send", EPIPE);
+	}
+	if (impl == PTHREAD)
+		bq_close(&s->q);
+	else
+		tomb_chan_close(s->c);
+	return NULL;
+}
+
+/* ns per value, n values from a producer thread to this one. */
+static int64_t run_chan_stream(long n)
+{
+	struct stream s = {.n = n};
+	pthread_t th;
+	int64_t t0, t1;
+	long got = 0;
+	int v, err;
+
+	pthread_mutex_init(&s.q.mu, NULL);
+	pthread_cond_init(&s.q.nonempty, NULL);
+	pthread_cond_init(&s.q.nonfull, NULL);
+	if (impl != PTHREAD && (s.c = tomb_chan_new(sizeof(int), CHAN_CAP)) == NULL)
+		die("tomb_chan_new", errno);
+	t0 = now_ns();
+	if ((err = pthread_create(&th, NULL, stream_producer, &s)) != 0)
+		die("pthread_create", err);
+	if (impl == PTHREAD)
+		while (bq_get(&s.q, &v))
+			got++;
+	else
+		while (tomb_chan_recv(NULL, s.c, &v, NULL) == 0)
+			got++;
+	pthread_join(th, NULL);
+	t1 = now_ns();
+	if (got != n)
+		die("chan-stream lost values", EIO);
+	if (impl != PTHREAD)
+		tomb_chan_free(s.c);
+	pthread_cond_destroy(&s.q.nonempty);
+	pthread_cond_destroy(&s.q.nonfull);
+	pthread_mutex_destroy(&s.q.mu);
+	return (t1 - t0) / n;
+}
+
+/* chan-pingpong: a value there and back.  The baseline: one futex word
+ * that the two threads hand to each other (0: ping's turn, 1: pong's). */
+struct pingpong {
+	long n;
+	tomb_chan_t *there, *back;
+	_Atomic uint32_t turn;
+};
+
+static void futex_pass(_Atomic uint32_t *w, uint32_t mine, uint32_t next)
+{
+	while (atomic_load_explicit(w, memory_order_acquire) != mine)
+		syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, next, NULL, NULL, 0);
+}
+
+static void *pong_main(void *arg)
+{
+	struct pingpong *p = arg;
+	int v;
+
+	for (long i = 0; i < p->n; i++) {
+		if (impl == PTHREAD) {
+			futex_pass(&p->turn, 1, 0);
+			atomic_store_explicit(&p->turn, 0, memory_order_release);
+			syscall(SYS_futex, &p->turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			        0);
+		} else if (tomb_chan_recv(NULL, p->there, &v, NULL) != 0 ||
+		           tomb_chan_send(NULL, p->back, &v, NULL) != 0) {
+			die("pong", EPIPE);
+		}
+	}
+	return NULL;
+}
+
+/* ns per round trip. */
+static int64_t run_chan_pingpong(long n)
+{
+	struct pingpong p = {.n = n};
+	pthread_t th;
+	int64_t t0, t1;
+	int err;
+
+	atomic_init(&p.turn, 0);
+	if (impl != PTHREAD && ((p.there = tomb_chan_new(sizeof(int), 0)) == NULL ||
+	                        (p.back = tomb_chan_new(sizeof(int), 0)) == NULL))
+		die("tomb_chan_new", errno);
+	if ((err = pthread_create(&th, NULL, pong_main, &p)) != 0)
+		die("pthread_create", err);
+	t0 = now_ns();
+	for (long i = 0; i < n; i++) {
+		int v = (int)i;
+
+		if (impl == PTHREAD) {
+			atomic_store_explicit(&p.turn, 1, memory_order_release);
+			syscall(SYS_futex, &p.turn, FUTEX_WAKE_PRIVATE, 1, NULL, NULL,
+			        0);
+			futex_pass(&p.turn, 0, 1);
+		} else if (tomb_chan_send(NULL, p.there, &v, NULL) != 0 ||
+		           tomb_chan_recv(NULL, p.back, &v, NULL) != 0) {
+			die("ping", EPIPE);
+		}
+	}
+	t1 = now_ns();
+	pthread_join(th, NULL);
+	if (impl != PTHREAD) {
+		tomb_chan_free(p.there);
+		tomb_chan_free(p.back);
+	}
+	return (t1 - t0) / n;
+}
+
+/* chan-kill: n workers blocked in tomb_chan_recv on one channel; ns from
+ * the kill to the wait's return (compare kill-cond). */
+static int chan_blocker(tomb_t *t, void *arg)
+{
+	int v;
+
+	sem_post(&blocked);
+	while (tomb_chan_recv(t, arg, &v, NULL) == 0)
+		;
+	return TOMB_EDYING;
+}
+
+static int64_t run_chan_kill(long n)
+{
+	tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
+	tomb_chan_t *c = tomb_chan_new(sizeof(int), 0);
+	int64_t t0, t1;
+	int err;
+
+	if (c == NULL)
+		die("tomb_chan_new", errno);
+	for (long i = 0; i < n; i++)
+		if ((err = tomb_go(t, chan_blocker, c)) != 0)
+			die("tomb_go", err);
+	settle(n);
+	t0 = now_ns();
+	tomb_kill(t, 0);
+	tomb_wait(t);
+	t1 = now_ns();
+	tomb_free(t);
+	tomb_chan_free(c);
+	return t1 - t0;
+}
+
+/* Runs one of the channel metrics; false if metric is none of them. */
+static bool run_chan_metric(const char *metric, long n, long runs)
+{
+	int64_t (*fn)(long);
+
+	if (strcmp(metric, "chan-stream") == 0)
+		fn = run_chan_stream;
+	else if (strcmp(metric, "chan-pingpong") == 0)
+		fn = run_chan_pingpong;
+	else if (strcmp(metric, "chan-kill") == 0)
+		fn = run_chan_kill;
+	else
+		return false;
+	if (impl == POOL || (impl == PTHREAD && fn == run_chan_kill)) {
+		printf("skip %s %s not measured (tomb against kill-cond)\n", metric,
+		       impl_name);
+		return true;
+	}
+	fn(n < 1000 ? n : 1000); /* warm-up */
+	for (long r = 0; r < runs; r++)
+		report(metric, n, fn(n));
+	return true;
+}
+
 int main(int argc, char **argv)
 {
 	const char *metric;
@@ -494,7 +734,7 @@ int main(int argc, char **argv)
 			run_mem(n, &heap, &rss);
 			report(metric, n, want_rss ? rss : (heap - raw_heap) / n);
 		}
-	} else {
+	} else if (!run_chan_metric(metric, n, runs)) {
 		printf("skip %s %s unknown metric\n", metric, impl_name);
 	}
 	if (pool != NULL && tomb_pool_free(pool) != 0)

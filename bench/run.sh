@@ -113,6 +113,20 @@ for i in $impls; do measure "$i" hook 1; show "$i" hook 1; done
 for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; show "$i" mem "$mem_n"; done
 for i in $impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
 
+# Channels (issue 18): tomb channels against the hand-made baselines in
+# bench.c (pthread: a mutex and two condition variables; a futex
+# ping-pong), and chan-kill against kill-cond.
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	chan_values=10000 chan_trips=1000 chan_kill_ns="1 10"
+else
+	chan_values=1000000 chan_trips=100000 chan_kill_ns="1 100 1000"
+fi
+rounds chan-stream "$chan_values" pthread tomb
+rounds chan-pingpong "$chan_trips" pthread tomb
+for n in $chan_kill_ns; do
+	rounds chan-kill "$n" tomb/kill-cond tomb/chan-kill
+done
+
 # Medians: one record per (metric, impl, n).
 awk '
 	$1 == "skip" { next }
@@ -180,6 +194,15 @@ awk '
 			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
 		}
 		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
+		for (k in m) {
+			split(k, f, " ")
+			if (f[1] == "chan-stream" && f[2] == "tomb")
+				ratio("chan-stream: tomb / mutex+cond queue", k, "chan-stream pthread " f[3], 1.0)
+			if (f[1] == "chan-pingpong" && f[2] == "tomb")
+				ratio("chan-pingpong: tomb / futex", k, "chan-pingpong pthread " f[3], 1.25)
+			if (f[1] == "chan-kill" && f[2] == "tomb")
+				ratio("chan-kill n=" f[3] ": tomb / kill-cond", k, "kill-cond tomb " f[3], 1.25)
+		}
 	}' "$raw.med"
 awk '$1 == "mem" && $2 == "tomb" { printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", $4, $4 <= 256 ? "met" : "NOT MET" }' "$raw.med"
 echo

@@ -348,6 +348,85 @@ TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st);
  * it has not been freed (nothing changes). */
 TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p);
 
+/*
+ * Channels: Go's chan and select, whose blocking operations a kill
+ * interrupts.  Values are elem_size bytes, copied in and out.  Every
+ * blocking call takes a tomb t (NULL: none, then only the channel and the
+ * deadline end the wait) and an absolute CLOCK_MONOTONIC deadline (NULL:
+ * none).  ECANCELED when t is dying (at once, even if the operation could
+ * complete: drain with a NULL tomb or the try-variants), ETIMEDOUT when the
+ * deadline passed while it waited, EAGAIN when the deadline had already
+ * passed and the operation could not complete at once (as a try-variant),
+ * EPIPE once the channel is closed (see each call), EINVAL for bad input.
+ * man 3 tomb_chan_new and the pages it names.
+ */
+typedef struct tomb_chan tomb_chan_t; /* opaque */
+
+/* A new channel of values of elem_size bytes (0 is allowed, as Go's
+ * chan struct{}), buffering cap of them (0: unbuffered, a send completes
+ * only when a receiver takes the value).  NULL and errno EINVAL
+ * (elem_size * cap too large) or ENOMEM. */
+TOMB_EXPORT tomb_chan_t *tomb_chan_new(size_t elem_size, size_t cap);
+
+/* Frees c and the values still buffered in it: 0, EINVAL for NULL, EBUSY
+ * (nothing freed) while a thread is blocked on c or in a select that
+ * includes it. */
+TOMB_EXPORT int tomb_chan_free(tomb_chan_t *c);
+
+/* Sends the value at v (elem_size bytes; v may be NULL when elem_size is
+ * 0): 0 once a receiver took it or it is buffered, EPIPE if c is closed
+ * (before or while it waited: the value was not delivered), ECANCELED,
+ * ETIMEDOUT, EAGAIN (see above), EINVAL. */
+TOMB_EXPORT int tomb_chan_send(tomb_t *t, tomb_chan_t *c, const void *v,
+                               const struct timespec *abstime) TOMB_WUR;
+
+/* Receives a value into v (NULL: discard it): 0, EPIPE once c is closed
+ * and drained (Go's ok == false; v is not written), ECANCELED, ETIMEDOUT,
+ * EAGAIN (see above), EINVAL. */
+TOMB_EXPORT int tomb_chan_recv(tomb_t *t, tomb_chan_t *c, void *v,
+                               const struct timespec *abstime) TOMB_WUR;
+
+/* tomb_chan_send and tomb_chan_recv that never block: EAGAIN when they
+ * would.  The other results are theirs (but never ECANCELED or
+ * ETIMEDOUT). */
+TOMB_EXPORT int tomb_chan_trysend(tomb_chan_t *c, const void *v) TOMB_WUR;
+TOMB_EXPORT int tomb_chan_tryrecv(tomb_chan_t *c, void *v) TOMB_WUR;
+
+/* Closes c: buffered values can still be received, then receives report
+ * EPIPE; blocked receivers wake with EPIPE, blocked senders with EPIPE (their
+ * values not delivered), and later sends fail with EPIPE.  0, EINVAL for
+ * NULL, EPIPE if c was closed already. */
+TOMB_EXPORT int tomb_chan_close(tomb_chan_t *c);
+
+/* The number of values buffered in c now, and its capacity (0 for NULL). */
+TOMB_EXPORT size_t tomb_chan_len(tomb_chan_t *c);
+TOMB_EXPORT size_t tomb_chan_cap(const tomb_chan_t *c);
+
+/* One operation of tomb_chan_select. */
+#define TOMB_CHAN_SEND 1
+#define TOMB_CHAN_RECV 2
+struct tomb_chan_op {
+	tomb_chan_t *chan; /* NULL: the operation is ignored (Go's nil channel) */
+	int dir;           /* TOMB_CHAN_SEND or TOMB_CHAN_RECV */
+	void *value;       /* what to send, or where to receive (NULL: discard) */
+	int result;        /* set for the chosen op: 0, or EPIPE (c closed) */
+	void *reserved_[2]; /* must be zero */
+};
+
+/* Go's select: waits until exactly one of the n operations in ops
+ * happens, then stores its index in *chosen and its result (0, or EPIPE as
+ * for tomb_chan_send and tomb_chan_recv) in ops[*chosen].result and returns
+ * 0.  Among operations ready at once it picks one at random, so that none
+ * starves.  ECANCELED or ETIMEDOUT when none happened; a deadline already
+ * past is Go's default case: EAGAIN at once when none is ready.  EINVAL
+ * for NULL ops (n > 0) or chosen, a bad dir, a send of NULL with elem_size
+ * above 0, a non-zero reserved field, a bad deadline, or nothing that
+ * could ever end the wait (no channel, no tomb, no deadline); ENOMEM for
+ * a large n (above 16) whose bookkeeping cannot be allocated. */
+TOMB_EXPORT int tomb_chan_select(tomb_t *t, struct tomb_chan_op *ops,
+                                 size_t n, const struct timespec *abstime,
+                                 size_t *chosen) TOMB_WUR;
+
 #ifdef __cplusplus
 }
 #endif

@@ -48,6 +48,9 @@ Suite *make_pool_suite(void);
 Suite *make_errors_suite(void);
 Suite *make_exit_suite(void);
 
+/* Channels (test_chan.c). */
+Suite *make_chan_suite(void);
+
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */
 void add_leak_check(TCase *tc);

@@ -2243,6 +2243,419 @@ END_TEST
 
 /* ---- The suite: one test case per section of doc/errors.md ---- */
 
+/* ---- Channels (tomb_chan_*; doc/errors.md "Channels") ---- */
+
+static tomb_chan_t *new_chan(size_t elem, size_t cap)
+{
+	tomb_chan_t *c = tomb_chan_new(elem, cap);
+
+	ck_assert_ptr_nonnull(c);
+	return c;
+}
+
+/* The channel that call_chan_recv blocks on. */
+static tomb_chan_t *busy_chan;
+
+static int call_chan_recv(struct blocked *b)
+{
+	return tomb_chan_recv(b->t, busy_chan, NULL, b->abstime);
+}
+
+START_TEST(test_chan_new_too_large)
+{
+	errno = 0;
+	ck_assert_ptr_null(tomb_chan_new(SIZE_MAX / 2, 2));
+	ck_assert_int_eq(errno, EINVAL);
+	errno = 0;
+	ck_assert_ptr_null(tomb_chan_new(2, SIZE_MAX));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_new_elem_size_zero)
+{
+	tomb_chan_t *c = new_chan(0, 1);
+
+	ck_assert_int_eq(tomb_chan_trysend(c, NULL), 0);
+	ck_assert_int_eq(tomb_chan_trysend(c, NULL), EAGAIN);
+	ck_assert_int_eq(tomb_chan_tryrecv(c, NULL), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_free_null)
+{
+	ck_assert_int_eq(tomb_chan_free(NULL), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_free_busy)
+{
+	struct blocked b = {.t = NULL, .call = call_chan_recv};
+
+	busy_chan = new_chan(sizeof(int), 0);
+	start_blocked(&b);
+	ck_assert_int_eq(tomb_chan_free(busy_chan), EBUSY);
+	ck_assert_int_eq(tomb_chan_close(busy_chan), 0);
+	ck_assert_int_eq(finish_blocked(&b), EPIPE);
+	ck_assert_int_eq(tomb_chan_free(busy_chan), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_null)
+{
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_send(NULL, NULL, &v, NULL), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_send_null_value)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+
+	ck_assert_int_eq(tomb_chan_send(NULL, c, NULL, NULL), EINVAL);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_bad_deadline)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++)
+		ck_assert_int_eq(tomb_chan_send(NULL, c, &v, &bad_deadlines[i]),
+		                 EINVAL);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_past_deadline)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_send(NULL, c, &v, &past), 0); /* room */
+	ck_assert_int_eq(tomb_chan_send(NULL, c, &v, &past), EAGAIN);
+	ck_assert_uint_eq(tomb_chan_len(c), 1);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_closed)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_close(c), 0);
+	ck_assert_int_eq(tomb_chan_send(NULL, c, &v, NULL), EPIPE);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_dying)
+{
+	tomb_t *t = new_tomb();
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_chan_send(t, c, &v, NULL), ECANCELED);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_send_null_tomb)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 0);
+	struct timespec soon = tomb_deadline_ms(5);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_send(NULL, c, &v, &soon), ETIMEDOUT);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_recv_null)
+{
+	int v;
+
+	ck_assert_int_eq(tomb_chan_recv(NULL, NULL, &v, NULL), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_recv_bad_deadline)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_trysend(c, &v), 0);
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++)
+		ck_assert_int_eq(tomb_chan_recv(NULL, c, &v, &bad_deadlines[i]),
+		                 EINVAL);
+	ck_assert_uint_eq(tomb_chan_len(c), 1);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_recv_null_value)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_trysend(c, &v), 0);
+	ck_assert_int_eq(tomb_chan_recv(NULL, c, NULL, NULL), 0);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_recv_closed)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_trysend(c, &v), 0);
+	ck_assert_int_eq(tomb_chan_close(c), 0);
+	v = 0;
+	ck_assert_int_eq(tomb_chan_recv(NULL, c, &v, NULL), 0);
+	ck_assert_int_eq(v, 1);
+	v = 5;
+	ck_assert_int_eq(tomb_chan_recv(NULL, c, &v, NULL), EPIPE);
+	ck_assert_int_eq(v, 5);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_recv_dying)
+{
+	tomb_t *t = new_tomb();
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_trysend(c, &v), 0);
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_chan_recv(t, c, &v, NULL), ECANCELED);
+	ck_assert_uint_eq(tomb_chan_len(c), 1);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_trysend_null)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+	int v = 1;
+
+	ck_assert_int_eq(tomb_chan_trysend(NULL, &v), EINVAL);
+	ck_assert_int_eq(tomb_chan_trysend(c, NULL), EINVAL);
+	ck_assert_uint_eq(tomb_chan_len(c), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_tryrecv_null)
+{
+	int v;
+
+	ck_assert_int_eq(tomb_chan_tryrecv(NULL, &v), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_close_null)
+{
+	ck_assert_int_eq(tomb_chan_close(NULL), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_close_twice)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 0);
+
+	ck_assert_int_eq(tomb_chan_close(c), 0);
+	ck_assert_int_eq(tomb_chan_close(c), EPIPE);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_len_null)
+{
+	ck_assert_uint_eq(tomb_chan_len(NULL), 0);
+}
+END_TEST
+
+START_TEST(test_chan_cap_null)
+{
+	ck_assert_uint_eq(tomb_chan_cap(NULL), 0);
+}
+END_TEST
+
+/* A select of one receive on a channel holding one value: what each bad
+ * input is checked against (nothing is received when it fails). */
+static void check_select_einval(struct tomb_chan_op *ops, size_t n,
+                                const struct timespec *abstime,
+                                size_t *chosen, tomb_chan_t *c)
+{
+	ck_assert_int_eq(tomb_chan_select(NULL, ops, n, abstime, chosen),
+	                 EINVAL);
+	ck_assert_uint_eq(tomb_chan_len(c), 1);
+}
+
+static tomb_chan_t *select_chan(struct tomb_chan_op *op, int *v)
+{
+	tomb_chan_t *c = new_chan(sizeof(int), 1);
+
+	ck_assert_int_eq(tomb_chan_trysend(c, v), 0);
+	*op = (struct tomb_chan_op){.chan = c, .dir = TOMB_CHAN_RECV, .value = v};
+	return c;
+}
+
+START_TEST(test_chan_select_null_ops)
+{
+	struct tomb_chan_op op;
+	int v = 1;
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	check_select_einval(NULL, 1, NULL, &chosen, c);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_null_chosen)
+{
+	struct tomb_chan_op op;
+	int v = 1;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	check_select_einval(&op, 1, NULL, NULL, c);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_bad_dir)
+{
+	struct tomb_chan_op op;
+	int v = 1, dirs[] = {0, 3, -1, INT_MAX};
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		op.dir = dirs[i];
+		check_select_einval(&op, 1, NULL, &chosen, c);
+	}
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_send_null_value)
+{
+	struct tomb_chan_op ops[2];
+	int v = 1;
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&ops[0], &v);
+
+	ops[1] = (struct tomb_chan_op){.chan = c, .dir = TOMB_CHAN_SEND};
+	check_select_einval(ops, 2, NULL, &chosen, c);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_reserved_not_zero)
+{
+	struct tomb_chan_op op;
+	int v = 1;
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	for (int i = 0; i < 2; i++) {
+		op.reserved_[i] = &v;
+		check_select_einval(&op, 1, NULL, &chosen, c);
+		op.reserved_[i] = NULL;
+	}
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_bad_deadline)
+{
+	struct tomb_chan_op op;
+	int v = 1;
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++)
+		check_select_einval(&op, 1, &bad_deadlines[i], &chosen, c);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_nothing)
+{
+	struct tomb_chan_op op = {.chan = NULL, .dir = TOMB_CHAN_RECV};
+	size_t chosen;
+
+	ck_assert_int_eq(tomb_chan_select(NULL, NULL, 0, NULL, &chosen), EINVAL);
+	ck_assert_int_eq(tomb_chan_select(NULL, &op, 1, NULL, &chosen), EINVAL);
+}
+END_TEST
+
+START_TEST(test_chan_select_null_chan_ignored)
+{
+	struct tomb_chan_op ops[3];
+	int v = 1;
+	size_t chosen = 9;
+	tomb_chan_t *c = select_chan(&ops[1], &v);
+
+	/* A NULL channel in either direction, even with a NULL value. */
+	ops[0] = (struct tomb_chan_op){.chan = NULL, .dir = TOMB_CHAN_SEND};
+	ops[2] = (struct tomb_chan_op){.chan = NULL, .dir = TOMB_CHAN_RECV};
+	ck_assert_int_eq(tomb_chan_select(NULL, ops, 3, NULL, &chosen), 0);
+	ck_assert_uint_eq(chosen, 1);
+	ck_assert_int_eq(ops[1].result, 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_past_deadline)
+{
+	struct tomb_chan_op op;
+	int v = 1;
+	size_t chosen = 9;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	ck_assert_int_eq(tomb_chan_select(NULL, &op, 1, &past, &chosen), 0);
+	ck_assert_int_eq(tomb_chan_select(NULL, &op, 1, &past, &chosen), EAGAIN);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
+START_TEST(test_chan_select_dying)
+{
+	tomb_t *t = new_tomb();
+	struct tomb_chan_op op;
+	int v = 1;
+	size_t chosen;
+	tomb_chan_t *c = select_chan(&op, &v);
+
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_chan_select(t, &op, 1, NULL, &chosen), ECANCELED);
+	ck_assert_int_eq(tomb_chan_select(t, NULL, 0, NULL, &chosen), ECANCELED);
+	ck_assert_uint_eq(tomb_chan_len(c), 1);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_chan_free(c), 0);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -2418,5 +2831,39 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_pool_free_tomb_not_freed);
 	tcase_add_test(tc, test_pool_free_from_its_thread);
 	tcase_add_test(tc, test_pool_stats_null);
+
+	tc = tcase(s, "channels");
+	tcase_add_test(tc, test_chan_new_too_large);
+	tcase_add_test(tc, test_chan_new_elem_size_zero);
+	tcase_add_test(tc, test_chan_free_null);
+	tcase_add_test(tc, test_chan_free_busy);
+	tcase_add_test(tc, test_chan_send_null);
+	tcase_add_test(tc, test_chan_send_null_value);
+	tcase_add_test(tc, test_chan_send_bad_deadline);
+	tcase_add_test(tc, test_chan_send_past_deadline);
+	tcase_add_test(tc, test_chan_send_closed);
+	tcase_add_test(tc, test_chan_send_dying);
+	tcase_add_test(tc, test_chan_send_null_tomb);
+	tcase_add_test(tc, test_chan_recv_null);
+	tcase_add_test(tc, test_chan_recv_bad_deadline);
+	tcase_add_test(tc, test_chan_recv_null_value);
+	tcase_add_test(tc, test_chan_recv_closed);
+	tcase_add_test(tc, test_chan_recv_dying);
+	tcase_add_test(tc, test_chan_trysend_null);
+	tcase_add_test(tc, test_chan_tryrecv_null);
+	tcase_add_test(tc, test_chan_close_null);
+	tcase_add_test(tc, test_chan_close_twice);
+	tcase_add_test(tc, test_chan_len_null);
+	tcase_add_test(tc, test_chan_cap_null);
+	tcase_add_test(tc, test_chan_select_null_ops);
+	tcase_add_test(tc, test_chan_select_null_chosen);
+	tcase_add_test(tc, test_chan_select_bad_dir);
+	tcase_add_test(tc, test_chan_select_send_null_value);
+	tcase_add_test(tc, test_chan_select_reserved_not_zero);
+	tcase_add_test(tc, test_chan_select_bad_deadline);
+	tcase_add_test(tc, test_chan_select_nothing);
+	tcase_add_test(tc, test_chan_select_null_chan_ignored);
+	tcase_add_test(tc, test_chan_select_past_deadline);
+	tcase_add_test(tc, test_chan_select_dying);
 	return s;
 }
