@@ -23,45 +23,9 @@ static const struct timespec bad_deadlines[] = {
 	{0, -1}, {0, 1000000000L}, {-1, 0}, {0, LONG_MAX}};
 #define N_BAD (sizeof(bad_deadlines) / sizeof(bad_deadlines[0]))
 
-/* Whether thread tid sits in a futex wait of the kind libtomb's waits make
- * (see test_errors.c: the C library's own locks use plain FUTEX_WAIT). */
-static bool in_futex_wait(pid_t tid)
-{
-	char path[64], buf[256];
-	long nr = -1;
-	unsigned long addr = 0, op = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), f) == NULL ||
-	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
-		nr = -1;
-	fclose(f);
-	op &= ~(unsigned long)FUTEX_CLOCK_REALTIME;
-	return (nr == SYS_futex &&
-	        op == (FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG)) ||
-	       nr == SYS_futex_waitv;
-}
-
-static void await_futex_wait(pid_t tid)
-{
-	struct timespec end = test_deadline(10), now;
-
-	while (!in_futex_wait(tid)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ck_assert_msg(now.tv_sec < end.tv_sec ||
-		                      (now.tv_sec == end.tv_sec &&
-		                       now.tv_nsec < end.tv_nsec),
-		              "thread %d never blocked in a futex wait", (int)tid);
-		sched_yield();
-	}
-}
-
 /* A plain thread making one channel call that is to block. */
 enum call { CALL_SEND, CALL_RECV, CALL_SELECT };
-struct blocked {
+struct chan_call {
 	tomb_t *t;
 	tomb_chan_t *c, *c2; /* c2: the select's second channel */
 	enum call call;
@@ -75,9 +39,9 @@ struct blocked {
 	int rc;
 };
 
-static void *blocked_main(void *arg)
+static void *chan_call_main(void *arg)
 {
-	struct blocked *b = arg;
+	struct chan_call *b = arg;
 
 	atomic_store(&b->tid, (int)syscall(SYS_gettid));
 	sem_post(&b->ready);
@@ -104,17 +68,17 @@ static void *blocked_main(void *arg)
 }
 
 /* Starts the call on a new thread and returns once it blocks. */
-static void start_blocked(struct blocked *b)
+static void start_chan_call(struct chan_call *b)
 {
 	sem_init(&b->ready, 0, 0);
 	b->op_result = -1;
-	ck_assert_int_eq(pthread_create(&b->thread, NULL, blocked_main, b), 0);
+	ck_assert_int_eq(pthread_create(&b->thread, NULL, chan_call_main, b), 0);
 	while (sem_wait(&b->ready) != 0)
 		continue;
 	await_futex_wait(atomic_load(&b->tid));
 }
 
-static int finish_blocked(struct blocked *b)
+static int finish_chan_call(struct chan_call *b)
 {
 	ck_assert_int_eq(pthread_join(b->thread, NULL), 0);
 	sem_destroy(&b->ready);
@@ -308,20 +272,20 @@ END_TEST
 START_TEST(test_unbuffered_send_waits)
 {
 	tomb_chan_t *c = new_chan(sizeof(int), 0);
-	struct blocked b = {.c = c, .call = CALL_SEND, .value = 42};
+	struct chan_call b = {.c = c, .call = CALL_SEND, .value = 42};
 	int v = 0;
 
-	start_blocked(&b);
+	start_chan_call(&b);
 	ck_assert_int_eq(tomb_chan_tryrecv(c, &v), 0);
 	ck_assert_int_eq(v, 42);
-	ck_assert_int_eq(finish_blocked(&b), 0);
+	ck_assert_int_eq(finish_chan_call(&b), 0);
 	/* And a receiver blocked first takes a trysend's value. */
 	b.call = CALL_RECV;
 	b.value = 0;
-	start_blocked(&b);
+	start_chan_call(&b);
 	v = 43;
 	ck_assert_int_eq(tomb_chan_trysend(c, &v), 0);
-	ck_assert_int_eq(finish_blocked(&b), 0);
+	ck_assert_int_eq(finish_chan_call(&b), 0);
 	ck_assert_int_eq(b.value, 43);
 	ck_assert_int_eq(tomb_chan_free(c), 0);
 }
@@ -369,7 +333,7 @@ START_TEST(test_close_wakes)
 {
 	tomb_chan_t *r = new_chan(sizeof(int), 0), *s = new_chan(sizeof(int), 1);
 	tomb_chan_t *other = new_chan(sizeof(int), 0);
-	struct blocked b[3 * NBLOCKED];
+	struct chan_call b[3 * NBLOCKED];
 	int v = 5;
 
 	ck_assert_int_eq(tomb_chan_trysend(s, &v), 0); /* s is full */
@@ -380,7 +344,7 @@ START_TEST(test_close_wakes)
 		b[i].c = b[i].call == CALL_SEND ? s : r;
 		b[i].c2 = other;
 		b[i].value = -1;
-		start_blocked(&b[i]);
+		start_chan_call(&b[i]);
 	}
 	ck_assert_int_eq(tomb_chan_free(r), EBUSY);
 	ck_assert_int_eq(tomb_chan_free(s), EBUSY);
@@ -389,11 +353,11 @@ START_TEST(test_close_wakes)
 	ck_assert_int_eq(tomb_chan_close(s), 0);
 	for (int i = 0; i < 3 * NBLOCKED; i++) {
 		if (b[i].call == CALL_SELECT) {
-			ck_assert_int_eq(finish_blocked(&b[i]), 0);
+			ck_assert_int_eq(finish_chan_call(&b[i]), 0);
 			ck_assert_uint_eq(b[i].chosen, 0);
 			ck_assert_int_eq(b[i].op_result, EPIPE);
 		} else {
-			ck_assert_int_eq(finish_blocked(&b[i]), EPIPE);
+			ck_assert_int_eq(finish_chan_call(&b[i]), EPIPE);
 		}
 		ck_assert_int_eq(b[i].value, -1);
 	}
@@ -412,7 +376,7 @@ START_TEST(test_kill_wakes)
 	tomb_t *t = tomb_new();
 	tomb_chan_t *r = new_chan(sizeof(int), 0), *s = new_chan(sizeof(int), 0);
 	tomb_chan_t *q = new_chan(sizeof(int), 0);
-	struct blocked b[3 * NBLOCKED];
+	struct chan_call b[3 * NBLOCKED];
 	int v = 0;
 
 	memset(b, 0, sizeof(b));
@@ -422,12 +386,12 @@ START_TEST(test_kill_wakes)
 		            : i < 2 * NBLOCKED ? CALL_SEND : CALL_SELECT;
 		b[i].c = b[i].call == CALL_SEND ? s : r;
 		b[i].c2 = q;
-		start_blocked(&b[i]);
+		start_chan_call(&b[i]);
 	}
 	ck_assert_int_eq(tomb_free(t), EBUSY);
 	ck_assert_int_eq(tomb_kill(t, 0), 0);
 	for (int i = 0; i < 3 * NBLOCKED; i++)
-		ck_assert_int_eq(finish_blocked(&b[i]), ECANCELED);
+		ck_assert_int_eq(finish_chan_call(&b[i]), ECANCELED);
 	/* No value moved; the channels are idle and still open. */
 	ck_assert_int_eq(tomb_chan_tryrecv(s, &v), EAGAIN);
 	ck_assert_int_eq(tomb_chan_trysend(r, &v), EAGAIN);
@@ -817,7 +781,7 @@ START_TEST(test_select_large)
 	enum { N = 40 };
 	tomb_chan_t *c = new_chan(sizeof(int), 0), *d = new_chan(sizeof(int), 2);
 	struct tomb_chan_op ops[N];
-	struct blocked b = {.c = c, .call = CALL_SEND, .value = 11};
+	struct chan_call b = {.c = c, .call = CALL_SEND, .value = 11};
 	int vals[N];
 	size_t chosen = 99;
 
@@ -828,11 +792,11 @@ START_TEST(test_select_large)
 		ops[i].dir = i % 4 == 0 ? TOMB_CHAN_RECV : TOMB_CHAN_SEND;
 		ops[i].value = &vals[i];
 	}
-	start_blocked(&b);
+	start_chan_call(&b);
 	ck_assert_int_eq(tomb_chan_select(NULL, ops, N, NULL, &chosen), 0);
 	ck_assert_uint_eq(chosen % 4, 0);
 	ck_assert_int_eq(vals[chosen], 11);
-	ck_assert_int_eq(finish_blocked(&b), 0);
+	ck_assert_int_eq(finish_chan_call(&b), 0);
 	/* A buffered channel in both directions: a send or a receive. */
 	for (int i = 0; i < N; i++)
 		ops[i].chan = d;
@@ -849,16 +813,16 @@ END_TEST
 START_TEST(test_select_blocked_then_woken)
 {
 	tomb_chan_t *c = new_chan(sizeof(int), 0), *d = new_chan(sizeof(int), 0);
-	struct blocked b = {.c = c, .c2 = d, .call = CALL_SELECT};
+	struct chan_call b = {.c = c, .c2 = d, .call = CALL_SELECT};
 	int v = 5;
 
 	for (int round = 0; round < 2; round++) {
 		b.value = -1;
-		start_blocked(&b);
+		start_chan_call(&b);
 		v = 5 + round;
 		ck_assert_int_eq(tomb_chan_send(NULL, round == 0 ? d : c, &v, NULL),
 		                 0);
-		ck_assert_int_eq(finish_blocked(&b), 0);
+		ck_assert_int_eq(finish_chan_call(&b), 0);
 		ck_assert_uint_eq(b.chosen, round == 0 ? 1 : 0);
 		ck_assert_int_eq(b.op_result, 0);
 		if (round == 1)
@@ -879,15 +843,15 @@ START_TEST(test_free_busy)
 	tomb_t *t = tomb_new();
 	tomb_chan_t *c = new_chan(sizeof(int), 0);
 	struct timespec soon;
-	struct blocked b = {.t = t, .c = c, .call = CALL_RECV};
+	struct chan_call b = {.t = t, .c = c, .call = CALL_RECV};
 
 	/* A thread blocked on c and t. */
 
-	start_blocked(&b);
+	start_chan_call(&b);
 	ck_assert_int_eq(tomb_chan_free(c), EBUSY);
 	ck_assert_int_eq(tomb_free(t), EBUSY);
 	ck_assert_int_eq(tomb_chan_close(c), 0);
-	ck_assert_int_eq(finish_blocked(&b), EPIPE);
+	ck_assert_int_eq(finish_chan_call(&b), EPIPE);
 	ck_assert_int_eq(tomb_chan_free(c), 0);
 	/* And after a timeout, nothing is left counted. */
 	c = new_chan(sizeof(int), 0);
