@@ -44,6 +44,8 @@ Suite *make_tree_suite(void);
 Suite *make_signal_suite(void);
 Suite *make_pool_suite(void);
 Suite *make_errors_suite(void);
+/* issue 17: I/O that a kill interrupts */
+Suite *make_io_suite(void);
 
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */
