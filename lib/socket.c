@@ -27,10 +27,11 @@ TOMB_EXPORT int tomb_accept(tomb_t *t, int fd, struct sockaddr *addr,
 	bool ready;
 	int err, fl;
 
+	if (newfd != NULL)
+		*newfd = -1;
 	if (newfd == NULL || (addr != NULL && addrlen == NULL) ||
 	    tomb__check_deadline(abstime) != 0)
 		return EINVAL;
-	*newfd = -1;
 	if (fd < 0)
 		return EBADF;
 	if (tomb_dying(t))
