@@ -306,7 +306,9 @@ START_TEST(test_read_ready)
 			make_pair(kind, fds);
 			fl = flags_of(fds[0]);
 			ck_assert_int_eq(write(fds[1], "hello", 5), 5);
-			c.t = tomb_new();
+			tomb_t *t = tomb_new();
+
+			c.t = t;
 			c.fd = fds[0];
 			run_here(&c);
 			ck_assert_int_eq(c.rc, 0);
@@ -320,6 +322,7 @@ START_TEST(test_read_ready)
 			ck_assert_int_eq(c.rc, 0);
 			ck_assert_uint_eq(c.done, 5);
 			ck_assert_mem_eq(out, "again", 5);
+			ck_assert_int_eq(tomb_free(t), 0);
 			close_pair(fds);
 		}
 }
