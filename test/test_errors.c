@@ -2199,6 +2199,7 @@ START_TEST(test_poll_too_many)
 {
 	struct rlimit old, tight;
 	struct pollfd *p = calloc(256, sizeof(*p));
+	struct timespec now = tomb_deadline_ms(0);
 	int n;
 	tomb_t *t = new_tomb();
 
@@ -2210,9 +2211,12 @@ START_TEST(test_poll_too_many)
 	tight.rlim_cur = 128;
 	tight.rlim_max = old.rlim_max;
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
-	n = tomb_poll(t, p, 256, NULL, &n);
+	/* A deadline, so that a ppoll that accepts the count cannot hang:
+	 * valgrind emulates setrlimit and keeps the kernel's limit, and
+	 * there the call times out instead. */
+	n = tomb_poll(t, p, 256, &now, &n);
 	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
-	ck_assert_int_eq(n, EINVAL);
+	ck_assert_int_eq(n, test_rounds(VALGRIND_ROUNDS_DIVISOR) == 1 ? ETIMEDOUT : EINVAL);
 	free(p);
 	ck_assert_int_eq(tomb_free(t), 0);
 }
