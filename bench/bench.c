@@ -13,6 +13,7 @@
 #include "tomb.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <malloc.h>
@@ -26,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -153,7 +155,7 @@ static int64_t run_spawn(long n)
 
 /* ---- kill: n workers blocked, from the kill to the wait's return -------- */
 
-enum block { B_COND, B_SLEEP, B_POLL_FD, B_SPIN, B_FUTEX };
+enum block { B_COND, B_SLEEP, B_POLL_FD, B_SPIN, B_FUTEX, B_READ };
 
 static enum block block;
 static sem_t blocked;                /* posted by each worker before it blocks */
@@ -190,6 +192,16 @@ static int tomb_blocker(tomb_t *t, void *arg)
 		break;
 	case B_FUTEX:
 		break;
+	case B_READ: { /* kill-read: tomb_read on an idle socket (issue 17) */
+		char c;
+		size_t done;
+
+		sem_post(&blocked);
+		while (tomb_read(t, *(int *)arg, &c, 1, &done, NULL) !=
+		       ECANCELED)
+			;
+		break;
+	}
 	}
 	return TOMB_EDYING;
 }
@@ -243,6 +255,21 @@ static void raw_stop(pthread_t *th, long n)
 	atomic_store(&raw_flag, 0);
 }
 
+/* kill-read's sockets: n descriptors that never become readable, the two
+ * ends of (n + 1) / 2 socket pairs that nobody writes to (one descriptor
+ * per worker, so that 1000 workers fit in the usual 1024). */
+static int *idle_sockets(long n)
+{
+	int *fds = malloc(sizeof(*fds) * (size_t)(n + 1));
+
+	if (fds == NULL)
+		die("malloc", ENOMEM);
+	for (long i = 0; i < n; i += 2)
+		if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, &fds[i]) != 0)
+			die("socketpair", errno);
+	return fds;
+}
+
 static int64_t run_kill(long n)
 {
 	int64_t t0, t1;
@@ -261,10 +288,13 @@ static int64_t run_kill(long n)
 	} else {
 		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
 
+		int *fds = block == B_READ ? idle_sockets(n) : NULL;
+
 		if (block == B_POLL_FD && tomb_dying_fd(t) < 0)
 			die("tomb_dying_fd", errno);
 		for (long i = 0; i < n; i++)
-			if ((err = tomb_go(t, tomb_blocker, NULL)) != 0)
+			if ((err = tomb_go(t, tomb_blocker,
+			                   fds != NULL ? &fds[i] : NULL)) != 0)
 				die("tomb_go", err);
 		settle(n);
 		t0 = now_ns();
@@ -272,8 +302,65 @@ static int64_t run_kill(long n)
 		tomb_wait(t);
 		t1 = now_ns();
 		tomb_free(t);
+		if (fds != NULL) {
+			for (long i = 0; i < n + (n & 1); i++)
+				close(fds[i]);
+			free(fds);
+		}
 	}
 	return t1 - t0;
+}
+
+/* ---- read: tomb_read on ready data, against read(2) plus one poll(2) ---- */
+
+#define READ_BATCH 1024L /* reads of READ_LEN bytes per pipe filling */
+#define READ_LEN 64
+#define READ_BATCHES 200L
+
+/* The mean time of one read of READ_LEN ready bytes from a pipe: with
+ * tomb_read (impl tomb), or with a poll of no timeout and a read, the
+ * least a hand-written cancellable read costs (impl pthread).  The pipe
+ * is filled between timed batches. */
+static double run_read(void)
+{
+	static char fill[READ_BATCH * READ_LEN];
+	char buf[READ_LEN];
+	int64_t total = 0;
+	int p[2], err;
+	tomb_t *t = tomb_new();
+
+	if (t == NULL || pipe2(p, O_CLOEXEC) != 0)
+		die("pipe2", errno);
+	if (fcntl(p[1], F_SETPIPE_SZ, (int)sizeof(fill)) < 0)
+		die("F_SETPIPE_SZ", errno);
+	for (long b = 0; b < READ_BATCHES; b++) {
+		int64_t t0;
+
+		if (write(p[1], fill, sizeof(fill)) != (ssize_t)sizeof(fill))
+			die("write", errno);
+		t0 = now_ns();
+		for (long i = 0; i < READ_BATCH; i++) {
+			if (impl == PTHREAD) {
+				struct pollfd pf = {.fd = p[0], .events = POLLIN};
+
+				if (poll(&pf, 1, 0) != 1 ||
+				    read(p[0], buf, sizeof(buf)) != READ_LEN)
+					die("read", errno);
+			} else {
+				size_t done;
+
+				if ((err = tomb_read(t, p[0], buf, sizeof(buf),
+				                     &done, NULL)) != 0 ||
+				    done != READ_LEN)
+					die("tomb_read", err);
+			}
+		}
+		total += now_ns() - t0;
+	}
+	close(p[0]);
+	close(p[1]);
+	tomb_free(t);
+	return (double)total / (double)(READ_BATCH * READ_BATCHES);
 }
 
 /* ---- hook: register and unregister one dying callback ------------------- */
@@ -683,6 +770,8 @@ int main(int argc, char **argv)
 			block = B_POLL_FD;
 		else if (impl != PTHREAD && strcmp(how, "-spin") == 0)
 			block = B_SPIN;
+		else if (impl != PTHREAD && strcmp(how, "-read") == 0)
+			block = B_READ;
 		else {
 			printf("skip %s %s no such way of blocking\n", metric,
 			       impl_name);
@@ -698,6 +787,14 @@ int main(int argc, char **argv)
 				sum += run_kill(n);
 			report(metric, n, sum / reps);
 		}
+	} else if (strcmp(metric, "read") == 0) {
+		if (impl == POOL) {
+			printf("skip read tomb-pool the same call as tomb\n");
+			return 0;
+		}
+		run_read(); /* warm-up */
+		for (long r = 0; r < runs; r++)
+			printf("%s %s %ld %.1f\n", metric, impl_name, n, run_read());
 	} else if (strcmp(metric, "hook") == 0) {
 		if (impl == PTHREAD) {
 			printf("skip hook pthread no callbacks in raw pthreads\n");

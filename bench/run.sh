@@ -109,6 +109,13 @@ for n in $kill_ns; do
 		for i in tomb tomb-pool; do measure "$i" "$m" "$n"; show "$i" "$m" "$n"; done
 	done
 done
+# Issue 17: a kill reaching workers blocked in tomb_read, in turns with
+# kill-cond (its target's denominator), and tomb_read's cost on ready data
+# in turns with a bare read(2) plus one poll(2) (impl pthread).
+for n in $kill_ns; do
+	rounds kill-read "$n" tomb/kill-cond tomb/kill-read
+done
+rounds read 1 pthread tomb
 for i in $impls; do measure "$i" hook 1; show "$i" hook 1; done
 for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; show "$i" mem "$mem_n"; done
 for i in $impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
@@ -203,6 +210,21 @@ awk '
 			if (f[1] == "chan-kill" && f[2] == "tomb")
 				ratio("chan-kill n=" f[3] ": tomb / kill-cond", k, "kill-cond tomb " f[3], 1.25)
 		}
+	}' "$raw.med"
+awk '
+	{ m[$1 " " $2 " " $3] = $4 }
+	function ratio(label, a, b, target,   r) {
+		if (!(a in m) || !(b in m) || m[b] == 0) {
+			printf "  %-44s  n/a\n", label
+			return
+		}
+		r = m[a] / m[b]
+		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
+	}
+	END { # issue 17
+		for (n = 1; n <= 1000; n *= 10)
+			ratio("kill-read n=" n ": tomb / tomb kill-cond", "kill-read tomb " n, "kill-cond tomb " n, 1.25)
+		ratio("read: tomb_read / read+poll", "read tomb 1", "read pthread 1", 1.5)
 	}' "$raw.med"
 awk '$1 == "mem" && $2 == "tomb" { printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", $4, $4 <= 256 ? "met" : "NOT MET" }' "$raw.med"
 echo

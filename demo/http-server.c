@@ -3,15 +3,16 @@
  * http-server: an HTTP/1.1 server on 127.0.0.1 where every connection thread
  * is accounted for, and a shutdown that drains.
  *
- * Two tombs.  `server` runs the acceptor; SIGINT or SIGTERM kills it, and a
- * callback on its death shuts the listening socket so that accept() returns:
- * no new connections from then on.  `conns` (errgroup lifetime: it dies once
- * waited for and empty) runs one worker per connection.  Idle connections see
- * the server dying and close; requests in flight get --grace seconds, then
+ * Two tombs.  `server` runs the acceptor, blocked in tomb_accept; SIGINT or
+ * SIGTERM kills it, the accept returns ECANCELED, and the listening socket
+ * is closed: no new connections from then on.  `conns` (errgroup lifetime:
+ * it dies once waited for and empty) runs one worker per connection, which
+ * reads and writes with tomb_recv and tomb_send.  Idle connections see the
+ * server dying and close; requests in flight get --grace seconds, then
  * `conns` is killed and they answer 503.  Exit status: 0 after a clean drain,
  * 1 if a request had to be interrupted, 2 on a usage error.
  */
-#define _GNU_SOURCE /* accept4, strcasestr */
+#define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -30,33 +31,60 @@
 static tomb_t *server, *conns;
 static atomic_long served, interrupted;
 
-/* Writes all of buf; false if the peer went away. */
-static bool send_all(int fd, const char *buf, size_t len)
+/* Writes all of buf unless t dies (NULL t: within a second); false if the
+ * peer went away or t is dying. */
+static bool send_all(tomb_t *t, int fd, const char *buf, size_t len)
 {
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+	struct timespec deadline = tomb_deadline_ms(1000);
+	size_t sent;
 
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return false;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return true;
+	return tomb_send(t, fd, buf, len, 0, &sent, t != NULL ? NULL : &deadline) == 0;
 }
 
-static bool respond(int fd, int code, const char *status, const char *body,
-                    bool close_after)
+static bool respond(tomb_t *t, int fd, int code, const char *status,
+                    const char *body, size_t len, bool close_after)
 {
 	char head[256];
 	int n = snprintf(head, sizeof(head),
 	                 "HTTP/1.1 %d %s\r\nContent-Type: text/plain\r\n"
 	                 "Content-Length: %zu\r\nConnection: %s\r\n\r\n",
-	                 code, status, strlen(body),
-	                 close_after ? "close" : "keep-alive");
+	                 code, status, len, close_after ? "close" : "keep-alive");
 
-	return send_all(fd, head, (size_t)n) && send_all(fd, body, strlen(body));
+	return send_all(t, fd, head, (size_t)n) && send_all(t, fd, body, len);
+}
+
+/* GET /bytes?n=N: N bytes of numbered lines, "000000000000000\n",
+ * "000000000000001\n" and so on (the last one cut at N), as
+ * `seq -f %015.0f 0 N/16 | head -c N` prints them: a body big enough to be
+ * checked byte for byte through test/demo-proxy.sh's proxy. */
+static bool respond_bytes(tomb_t *t, int fd, long total, bool close_after)
+{
+	char head[256], chunk[65536];
+	long line = 0;
+	int n = snprintf(head, sizeof(head),
+	                 "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+	                 "Content-Length: %ld\r\nConnection: %s\r\n\r\n",
+	                 total, close_after ? "close" : "keep-alive");
+
+	if (!send_all(t, fd, head, (size_t)n))
+		return false;
+	for (long left = total; left > 0;) {
+		size_t len = 0;
+
+		while (len < sizeof(chunk)) {
+			char one[32];
+
+			snprintf(one, sizeof(one), "%015ld\n", line++);
+			memcpy(chunk + len, one, 16);
+			len += 16;
+		}
+		if (len > (size_t)left)
+			len = (size_t)left;
+		if (!send_all(t, fd, chunk, len))
+			return false;
+		left -= (long)len;
+	}
+	return true;
 }
 
 /*
@@ -66,29 +94,22 @@ static bool respond(int fd, int code, const char *status, const char *body,
  */
 static int read_head(int fd, char *buf, size_t size)
 {
-	size_t len = 0;
-	struct pollfd p[3] = {{.fd = fd, .events = POLLIN},
-	                      {.fd = tomb_dying_fd(conns), .events = POLLIN},
-	                      {.fd = tomb_dying_fd(server), .events = POLLIN}};
+	size_t len = 0, got;
+	int ready;
 
 	for (;;) {
-		ssize_t n;
+		struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+		                      {.fd = tomb_dying_fd(server), .events = POLLIN}};
 
-		/* The server's death matters only to an idle connection. */
-		if (poll(p, len == 0 ? 3 : 2, -1) < 0 && errno != EINTR)
+		/* conns' death ends any wait (ECANCELED); the server's, only
+		 * that of an idle connection. */
+		if (tomb_poll(conns, p, len == 0 ? 2 : 1, NULL, &ready) != 0 ||
+		    p[0].revents == 0 ||
+		    tomb_recv(conns, fd, buf + len, size - 1 - len, 0, &got,
+		              NULL) != 0 ||
+		    got == 0)
 			return 0;
-		if (p[1].revents & POLLIN)
-			return 0;
-		if (len == 0 && (p[2].revents & POLLIN) && !(p[0].revents & POLLIN))
-			return 0;
-		if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
-		n = recv(fd, buf + len, size - 1 - len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return 0;
-		len += (size_t)n;
+		len += got;
 		buf[len] = '\0';
 		if (strstr(buf, "\r\n\r\n") != NULL)
 			return 1;
@@ -107,31 +128,37 @@ static bool serve(tomb_t *t, int fd, char *req)
 
 	if (sscanf(req, "%7s %255s %15s", method, path, version) != 3 ||
 	    strncmp(version, "HTTP/1.", 7) != 0) {
-		respond(fd, 400, "Bad Request", "malformed request\n", true);
+		respond(t, fd, 400, "Bad Request", "malformed request\n", 18, true);
 		return false;
 	}
 	printf("request: %s %s\n", method, path); /* the access log */
 	if (strcmp(version, "HTTP/1.0") == 0)
 		close_after = true;
 	if (strcmp(method, "GET") != 0) {
-		respond(fd, 405, "Method Not Allowed", "only GET\n", close_after);
+		respond(t, fd, 405, "Method Not Allowed", "only GET\n", 9, close_after);
 	} else if (strcmp(path, "/") == 0) {
 		atomic_fetch_add(&served, 1);
-		respond(fd, 200, "OK", "hello from libtomb\n", close_after);
+		respond(t, fd, 200, "OK", "hello from libtomb\n", 19, close_after);
+	} else if (sscanf(path, "/bytes?n=%ld", &ms) == 1 && ms >= 0) {
+		if (!respond_bytes(t, fd, ms, close_after))
+			return false;
+		atomic_fetch_add(&served, 1);
 	} else if (sscanf(path, "/slow?ms=%ld", &ms) == 1 && ms >= 0) {
 		struct timespec until = tomb_deadline_ms(ms);
 		char body[64];
 
 		if (tomb_sleep(t, &until) != 0) { /* conns killed: grace is over */
 			atomic_fetch_add(&interrupted, 1);
-			respond(fd, 503, "Service Unavailable", "shutting down\n", true);
+			/* No tomb (t is dying): a second to say so. */
+			respond(NULL, fd, 503, "Service Unavailable",
+			        "shutting down\n", 14, true);
 			return false;
 		}
 		atomic_fetch_add(&served, 1);
 		snprintf(body, sizeof(body), "slept %ld ms\n", ms);
-		respond(fd, 200, "OK", body, close_after);
+		respond(t, fd, 200, "OK", body, strlen(body), close_after);
 	} else {
-		respond(fd, 404, "Not Found", "not found\n", close_after);
+		respond(t, fd, 404, "Not Found", "not found\n", 10, close_after);
 	}
 	return !close_after;
 }
@@ -144,7 +171,7 @@ static int connection(tomb_t *t, void *arg)
 
 	while ((got = read_head(fd, req, sizeof(req))) != 0) {
 		if (got < 0) {
-			respond(fd, 400, "Bad Request", "request too big\n", true);
+			respond(t, fd, 400, "Bad Request", "request too big\n", 16, true);
 			break;
 		}
 		if (!serve(t, fd, req))
@@ -156,33 +183,20 @@ static int connection(tomb_t *t, void *arg)
 
 static int acceptor(tomb_t *t, void *arg)
 {
-	int lfd = *(int *)arg;
+	int lfd = *(int *)arg, fd, err;
 
-	for (;;) {
-		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
-				continue;
-			break; /* shut down by the callback, or a real error */
-		}
+	while ((err = tomb_accept(t, lfd, NULL, NULL, SOCK_CLOEXEC, &fd,
+	                          NULL)) == 0)
 		if (tomb_go_named(conns, "conn", connection, (void *)(intptr_t)fd) != 0)
 			close(fd);
-	}
-	return tomb_dying(t) ? TOMB_EDYING : errno;
-}
-
-static void stop_accepting(tomb_t *t, void *arg)
-{
-	(void)t;
-	shutdown(*(int *)arg, SHUT_RDWR);
+	return err == ECANCELED ? TOMB_EDYING : err;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: http-server [--port N] [--grace SECONDS]\n"
-	           "Serves GET / and GET /slow?ms=N on 127.0.0.1:N (default 8080; 0\n"
-	           "picks a free port).  On SIGINT or SIGTERM it stops accepting, lets\n"
+	           "Serves GET /, GET /slow?ms=N and GET /bytes?n=N (N bytes of numbered\n"
+	           "lines) on 127.0.0.1:N (default 8080; 0 picks a free port).  On SIGINT or SIGTERM it stops accepting, lets\n"
 	           "requests in flight finish for up to SECONDS (default 5), then\n"
 	           "interrupts the rest.  Exits 0 after a clean drain, 1 if it had to\n"
 	           "interrupt a request or failed, 2 on a usage error.\n");
@@ -195,7 +209,6 @@ int main(int argc, char **argv)
 	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t salen = sizeof(sa);
 	long port = 8080, grace = 5;
-	tomb_hook_t hook = TOMB_HOOK_INIT;
 	struct timespec deadline;
 	int lfd, one = 1, reason, err;
 
@@ -240,7 +253,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if ((err = tomb_notify_signals(server, sigs, 2, TOMB_SIGNAL_SECOND_EXITS)) != 0 ||
-	    (err = tomb_on_dying(server, stop_accepting, &lfd, &hook)) != 0 ||
 	    (err = tomb_go_named(server, "acceptor", acceptor, &lfd)) != 0) {
 		fprintf(stderr, "http-server: %s\n", strerror(err));
 		return 1;
@@ -248,6 +260,7 @@ int main(int argc, char **argv)
 	printf("listening on 127.0.0.1:%d\n", ntohs(sa.sin_port));
 
 	reason = tomb_wait(server); /* a signal, or the acceptor failed */
+	close(lfd);
 	printf("shutdown: stopped accepting (%s)\n",
 	       reason == 0 ? tomb_errmsg(server) : strerror(reason));
 	printf("shutdown: %zu connections open, waiting up to %ld s\n",
@@ -260,9 +273,7 @@ int main(int argc, char **argv)
 	}
 	printf("shutdown: done: %ld requests served, %ld interrupted\n",
 	       atomic_load(&served), atomic_load(&interrupted));
-	tomb_off(&hook);
 	tomb_free(conns);
 	tomb_free(server);
-	close(lfd);
 	return reason != 0 || atomic_load(&interrupted) > 0 ? 1 : 0;
 }

@@ -8,13 +8,13 @@
  *
  * A service is a function that blocks until it is told to stop; main decides
  * which thread runs it.  Each service keeps its connections in a child tomb,
- * so that they stop with it and one wait on the group covers them all.
+ * so that they stop with it and one wait on the group covers them all; it
+ * accepts, reads and writes with tomb_accept, tomb_recv and tomb_send on that
+ * tomb, which a kill of the group, or of the service alone, interrupts.
  */
-#define _GNU_SOURCE /* accept4 */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,32 +31,22 @@ struct service {
 	long port;
 	int fd;                       /* the listening socket */
 	tomb_fn *conn;                /* serves one connection */
-	tomb_hook_t stop;             /* shuts fd when the group dies */
 };
 
 static atomic_long http_requests, echo_lines;
 
-/* Waits until fd is readable or t is dying: true if readable. */
-static bool readable(tomb_t *t, int fd)
-{
-	struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
-	                      {.fd = tomb_dying_fd(t), .events = POLLIN}};
-
-	while (poll(p, 2, -1) < 0)
-		if (errno != EINTR)
-			return false;
-	return (p[0].revents & (POLLIN | POLLHUP)) && !(p[1].revents & POLLIN);
-}
-
+/* Sends a reply, within a second (no tomb: also while stopping). */
 static void reply(int fd, const char *status, const char *body)
 {
 	char buf[512];
+	struct timespec deadline = tomb_deadline_ms(1000);
+	size_t sent;
 	int n = snprintf(buf, sizeof(buf),
 	                 "HTTP/1.1 %s\r\nContent-Type: text/plain\r\n"
 	                 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
 	                 status, strlen(body), body);
 
-	(void)!send(fd, buf, (size_t)n, MSG_NOSIGNAL);
+	(void)!tomb_send(NULL, fd, buf, (size_t)n, 0, &sent, &deadline);
 }
 
 /* Reads a request head; returns its path in path[256], or false. */
@@ -66,14 +56,14 @@ static bool read_request(tomb_t *t, int fd, char *path)
 	size_t len = 0;
 
 	while (len == 0 || strstr(req, "\r\n\r\n") == NULL) {
-		ssize_t n;
+		size_t n;
 
-		if (len == sizeof(req) - 1 || !readable(t, fd))
+		if (len == sizeof(req) - 1 ||
+		    tomb_recv(t, fd, req + len, sizeof(req) - 1 - len, 0, &n,
+		              NULL) != 0 ||
+		    n == 0)
 			return false;
-		n = recv(fd, req + len, sizeof(req) - 1 - len, 0);
-		if (n <= 0)
-			return false;
-		len += (size_t)n;
+		len += n;
 		req[len] = '\0';
 	}
 	return sscanf(req, "GET %255s HTTP/1.", path) == 1;
@@ -81,14 +71,14 @@ static bool read_request(tomb_t *t, int fd, char *path)
 
 /* The HTTP service's connections.  GET / answers; GET /quit makes the
  * service return 0, GET /fail makes it fail: either stops the group.  The
- * connection tells its service by shutting the listening socket. */
+ * connection tells its service by killing the service's tomb, t, which ends
+ * its tomb_accept. */
 static atomic_int http_verdict = -1; /* -1: go on */
-static int http_listen_fd = -1;
 
-static void end_http_service(int verdict)
+static void end_http_service(tomb_t *t, int verdict)
 {
 	atomic_store(&http_verdict, verdict);
-	shutdown(http_listen_fd, SHUT_RDWR);
+	tomb_kill(t, 0);
 }
 
 static int http_conn(tomb_t *t, void *arg)
@@ -100,10 +90,10 @@ static int http_conn(tomb_t *t, void *arg)
 		atomic_fetch_add(&http_requests, 1);
 		if (strcmp(path, "/quit") == 0) {
 			reply(fd, "200 OK", "quitting\n");
-			end_http_service(0);
+			end_http_service(t, 0);
 		} else if (strcmp(path, "/fail") == 0) {
 			reply(fd, "500 Internal Server Error", "failing\n");
-			end_http_service(EIO);
+			end_http_service(t, EIO);
 		} else {
 			reply(fd, "200 OK", "hello from the http service\n");
 		}
@@ -118,13 +108,13 @@ static int echo_conn(tomb_t *t, void *arg)
 {
 	int fd = (int)(intptr_t)arg;
 	char buf[1024];
-	ssize_t n;
+	size_t n, sent;
 
-	while (readable(t, fd) && (n = recv(fd, buf, sizeof(buf), 0)) > 0) {
-		for (ssize_t i = 0; i < n; i++)
+	while (tomb_recv(t, fd, buf, sizeof(buf), 0, &n, NULL) == 0 && n > 0) {
+		for (size_t i = 0; i < n; i++)
 			if (buf[i] == '\n')
 				atomic_fetch_add(&echo_lines, 1);
-		if (send(fd, buf, (size_t)n, MSG_NOSIGNAL) != n)
+		if (tomb_send(t, fd, buf, n, 0, &sent, NULL) != 0)
 			break;
 	}
 	close(fd);
@@ -145,12 +135,6 @@ static int metrics_conn(tomb_t *t, void *arg)
 	return 0;
 }
 
-static void shut(tomb_t *t, void *arg)
-{
-	(void)t;
-	shutdown(((struct service *)arg)->fd, SHUT_RDWR);
-}
-
 /* Runs one service until the group dies or the service decides to end. */
 static int run_service(tomb_t *group, void *arg)
 {
@@ -158,33 +142,26 @@ static int run_service(tomb_t *group, void *arg)
 	struct tomb_opts o = {.parent = group, .lifetime = TOMB_LIFETIME_ERRGROUP,
 	                      .name = s->name};
 	tomb_t *conns = tomb_new_opts(&o);
-	int rc = TOMB_EDYING, err;
+	int rc, err, fd, verdict;
 
 	if (conns == NULL)
 		return errno;
-	if ((err = tomb_on_dying(group, shut, s, &s->stop)) != 0)
-		return err;
-	for (;;) {
-		int fd = accept4(s->fd, NULL, NULL, SOCK_CLOEXEC);
-
-		if (fd < 0 && errno == EINTR)
-			continue;
-		if (fd < 0) {
-			int verdict = atomic_load(&http_verdict);
-
-			if (s->conn == http_conn && verdict >= 0)
-				rc = verdict; /* a request asked the service to end */
-			else
-				rc = tomb_dying(group) ? TOMB_EDYING : errno;
-			break;
-		}
+	/* conns dies with the group (its parent), or when a request ends
+	 * the service: either ends the accept with ECANCELED. */
+	while ((err = tomb_accept(conns, s->fd, NULL, NULL, SOCK_CLOEXEC, &fd,
+	                          NULL)) == 0)
 		if (tomb_go(conns, s->conn, (void *)(intptr_t)fd) != 0)
 			close(fd);
-	}
+	verdict = atomic_load(&http_verdict);
+	if (err != ECANCELED)
+		rc = err;
+	else if (s->conn == http_conn && verdict >= 0)
+		rc = verdict; /* a request asked the service to end */
+	else
+		rc = TOMB_EDYING;
 	tomb_kill(conns, 0);
 	tomb_wait(conns);
 	tomb_free(conns);
-	tomb_off(&s->stop);
 	return rc;
 }
 
@@ -221,9 +198,9 @@ int main(int argc, char **argv)
 {
 	static const int sigs[] = {SIGINT, SIGTERM};
 	struct service svc[3] = {
-		{.name = "http", .conn = http_conn, .stop = TOMB_HOOK_INIT},
-		{.name = "echo", .conn = echo_conn, .stop = TOMB_HOOK_INIT},
-		{.name = "metrics", .conn = metrics_conn, .stop = TOMB_HOOK_INIT},
+		{.name = "http", .conn = http_conn},
+		{.name = "echo", .conn = echo_conn},
+		{.name = "metrics", .conn = metrics_conn},
 	};
 	struct tomb_opts o = {.lifetime = TOMB_LIFETIME_GROUP, .name = "services"};
 	tomb_t *group;
@@ -257,7 +234,6 @@ int main(int argc, char **argv)
 			fprintf(stderr, "services: %s: %s\n", svc[k].name, strerror(errno));
 			return 1;
 		}
-	http_listen_fd = svc[0].fd;
 	group = tomb_new_opts(&o);
 	if (group == NULL)
 		return 1;

@@ -19,10 +19,12 @@
 #ifndef TOMB_H
 #define TOMB_H
 
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -426,6 +428,69 @@ struct tomb_chan_op {
 TOMB_EXPORT int tomb_chan_select(tomb_t *t, struct tomb_chan_op *ops,
                                  size_t n, const struct timespec *abstime,
                                  size_t *chosen) TOMB_WUR;
+
+/*
+ * I/O that a kill interrupts: the tomb is the cancellation token
+ * of blocking calls on descriptors.  Each returns 0 or a positive errno
+ * value, like every call here, and reports a transfer's bytes through
+ * *done, so that a partial transfer's count is never lost in the error:
+ * ECANCELED as soon as t is dying (at once if it already is), ETIMEDOUT
+ * once the deadline (absolute, CLOCK_MONOTONIC, NULL for none) has passed
+ * with nothing to do, EINTR never (an unrelated signal is waited through),
+ * EINVAL for a NULL pointer that is needed or a bad deadline, EBADF for a
+ * negative descriptor, else the system call's own error.  A NULL t is no
+ * tomb: the call waits for the descriptor and the deadline only.  They work
+ * on blocking and non-blocking descriptors and never change their flags.
+ */
+
+/* poll(2) over fds that also ends when t is dying: 0 and *nready >= 1
+ * descriptors with revents, ECANCELED, ETIMEDOUT (a past deadline polls
+ * once), EINVAL (NULL nready, NULL fds with nfds > 0, a bad deadline),
+ * ENOMEM, or poll's error (EINVAL for too many descriptors). */
+TOMB_EXPORT int tomb_poll(tomb_t *t, struct pollfd *fds, nfds_t nfds,
+                          const struct timespec *abstime, int *nready)
+	TOMB_WUR;
+
+/* Waits until fd is ready for `events` (POLLERR and POLLHUP count as
+ * ready): 0, ECANCELED, ETIMEDOUT, EBADF (not open, or negative), EINVAL. */
+TOMB_EXPORT int tomb_poll_fd(tomb_t *t, int fd, short events,
+                             const struct timespec *abstime) TOMB_WUR;
+
+/* read(2) that waits for data: 0 once some bytes came (*done of them; 0
+ * bytes: the end of the file), or an error with *done 0. */
+TOMB_EXPORT int tomb_read(tomb_t *t, int fd, void *buf, size_t len,
+                          size_t *done, const struct timespec *abstime)
+	TOMB_WUR;
+
+/* Writes all of buf: 0, or the error with the *done bytes written before it;
+ * a reader that has gone is EPIPE, never SIGPIPE. */
+TOMB_EXPORT int tomb_write(tomb_t *t, int fd, const void *buf, size_t len,
+                           size_t *done, const struct timespec *abstime)
+	TOMB_WUR;
+
+/* tomb_read for a socket, with recv(2)'s flags (MSG_WAITALL: all of len,
+ * or the end). */
+TOMB_EXPORT int tomb_recv(tomb_t *t, int fd, void *buf, size_t len,
+                          int flags, size_t *done,
+                          const struct timespec *abstime) TOMB_WUR;
+
+/* tomb_write for a socket, with send(2)'s flags; MSG_NOSIGNAL is implied. */
+TOMB_EXPORT int tomb_send(tomb_t *t, int fd, const void *buf, size_t len,
+                          int flags, size_t *done,
+                          const struct timespec *abstime) TOMB_WUR;
+
+/* accept4(2) that waits for a connection: 0 and the new descriptor in
+ * *newfd (-1 on error); `flags` as accept4's (SOCK_NONBLOCK, SOCK_CLOEXEC). */
+TOMB_EXPORT int tomb_accept(tomb_t *t, int fd, struct sockaddr *addr,
+                            socklen_t *addrlen, int flags, int *newfd,
+                            const struct timespec *abstime) TOMB_WUR;
+
+/* Makes a socket of `type` (which may carry SOCK_NONBLOCK, SOCK_CLOEXEC)
+ * in addr's family and connects it: 0 and the connected descriptor in *fdp,
+ * or an error, *fdp -1 and nothing left open. */
+TOMB_EXPORT int tomb_connect(tomb_t *t, const struct sockaddr *addr,
+                             socklen_t addrlen, int type, int *fdp,
+                             const struct timespec *abstime) TOMB_WUR;
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Hand-offs with workers: each posts `started` once running, after the
  * library named its thread, and records that name. */
@@ -868,6 +870,45 @@ static void sc_pool(struct fault_ctx *c, const void *param)
  * and the tomb_go calls on a tomb that uses it, checks each result with
  * fault_want, and frees the pool last).
  */
+/* ---- tomb_poll (issue 17) ---- */
+
+/* More descriptors than tomb_poll copies on its stack, one of them
+ * readable: the copy is allocated, and a failure (of that allocation, or
+ * of the tomb's dying descriptor, made on the first call) is the call's
+ * error, with *nready 0 and the tomb unchanged. */
+static void sc_poll_many(struct fault_ctx *c, const void *param)
+{
+	struct pollfd p[40];
+	int fds[2], n = -1, err, want;
+	bool before;
+	tomb_t *t = tomb_new();
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	if (!CHECK(c, pipe(fds) == 0) || !CHECK(c, write(fds[1], "x", 1) == 1)) {
+		tomb_free(t);
+		return;
+	}
+	for (int i = 0; i < 40; i++)
+		p[i] = (struct pollfd){.fd = i == 39 ? fds[0] : -1, .events = POLLIN};
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_poll(t, p, 40, NULL, &n);
+	fault_disarm();
+	want = fault_want(before, 0);
+	CHECK_INT(c, "tomb_poll", err, want);
+	CHECK_INT(c, "*nready", n, want == 0 ? 1 : 0);
+	CHECK(c, tomb_alive(t));
+	/* A later call works. */
+	CHECK_INT(c, "tomb_poll again", tomb_poll(t, p, 40, NULL, &n), 0);
+	close(fds[0]);
+	close(fds[1]);
+	CHECK_INT(c, "tomb_kill", tomb_kill(t, 0), 0);
+	CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+}
+
 const struct fault_scenario fault_scenarios[] = {
 	{"tomb_new", sc_new, &new_plain, NULL},
 	{"tomb_new_opts", sc_new, &new_opts, NULL},
@@ -896,6 +937,7 @@ const struct fault_scenario fault_scenarios[] = {
 	{"tomb_dump", sc_dump, NULL, NULL},
 	{"tomb_pool_new, tomb_go on a pool", sc_pool, NULL, NULL},
 	{"no acquisition", sc_no_acquisition, NULL, NULL},
+	{"tomb_poll over 40 descriptors", sc_poll_many, NULL, NULL},
 };
 const size_t fault_nscenarios =
 	sizeof(fault_scenarios) / sizeof(fault_scenarios[0]);

@@ -50,6 +50,8 @@ Suite *make_exit_suite(void);
 
 /* Channels (test_chan.c). */
 Suite *make_chan_suite(void);
+/* I/O that a kill interrupts (test_io.c). */
+Suite *make_io_suite(void);
 
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */

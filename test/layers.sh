@@ -14,7 +14,7 @@ floors='
 0 sys_linux deadline
 1 state
 2 join sleep cond fd hook
-3 kill pool chan chan_select
+3 kill pool chan chan_select poll io socket
 4 go
 5 wait signal report
 6 tomb

@@ -11,15 +11,20 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -2656,6 +2661,791 @@ START_TEST(test_chan_select_dying)
 }
 END_TEST
 
+/* ---- I/O that a kill interrupts ---- */
+
+/* A pipe, or a connected pair of Unix sockets: [0] reads, [1] writes. */
+static void io_pair(bool sockets, int fds[2])
+{
+	if (sockets)
+		ck_assert_int_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 0);
+	else
+		ck_assert_int_eq(pipe2(fds, O_CLOEXEC), 0);
+}
+
+static void io_close(int fds[2])
+{
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/* A descriptor number that is not open (after t's dying descriptor, which
+ * would otherwise take it on the call's first wait). */
+static int io_not_open(tomb_t *t)
+{
+	int fd;
+
+	ck_assert_int_ge(tomb_dying_fd(t), 0);
+	fd = dup(0);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	return fd;
+}
+
+/* A TCP listener on 127.0.0.1 (listening unless `listening` is false). */
+static int io_listener(bool listening, struct sockaddr_in *a)
+{
+	socklen_t len = sizeof(*a);
+	int l = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(l, 0);
+	memset(a, 0, sizeof(*a));
+	a->sin_family = AF_INET;
+	a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(l, (struct sockaddr *)a, sizeof(*a)), 0);
+	if (listening)
+		ck_assert_int_eq(listen(l, 8), 0);
+	ck_assert_int_eq(getsockname(l, (struct sockaddr *)a, &len), 0);
+	return l;
+}
+
+START_TEST(test_poll_null_nready)
+{
+	struct pollfd p = {.fd = -1};
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_poll(t, &p, 1, NULL, NULL), EINVAL);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_null_fds)
+{
+	int n = 7;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_poll(t, NULL, 1, NULL, &n), EINVAL);
+	ck_assert_int_eq(tomb_poll(t, NULL, 1000, NULL, &n), EINVAL);
+	ck_assert_int_eq(n, 7); /* untouched: nothing was polled */
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_bad_deadline)
+{
+	int n, fds[2];
+	struct pollfd p;
+	tomb_t *t = new_tomb();
+
+	io_pair(false, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	p = (struct pollfd){.fd = fds[0], .events = POLLIN};
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		n = 7;
+		ck_assert_int_eq(tomb_poll(t, &p, 1, &bad_deadlines[i], &n), EINVAL);
+		ck_assert_int_eq(n, 0);
+	}
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_too_many)
+{
+	struct rlimit old, tight;
+	struct pollfd *p = calloc(256, sizeof(*p));
+	struct timespec now = tomb_deadline_ms(0);
+	int n;
+	tomb_t *t = new_tomb();
+
+	ck_assert_ptr_nonnull(p);
+	for (int i = 0; i < 256; i++)
+		p[i].fd = -1;
+	ck_assert_int_ge(tomb_dying_fd(t), 0);
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	tight.rlim_cur = 128;
+	tight.rlim_max = old.rlim_max;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &tight), 0);
+	/* A deadline, so that a ppoll that accepts the count cannot hang:
+	 * valgrind emulates setrlimit and keeps the kernel's limit, and
+	 * there the call times out instead. */
+	n = tomb_poll(t, p, 256, &now, &n);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	ck_assert_int_eq(n, test_rounds(VALGRIND_ROUNDS_DIVISOR) == 1 ? ETIMEDOUT : EINVAL);
+	free(p);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_null_tomb)
+{
+	int n, fds[2];
+	struct pollfd p;
+	struct timespec soon = tomb_deadline_ms(10);
+	tomb_t *t = failed_tomb();
+
+	io_pair(false, fds);
+	p = (struct pollfd){.fd = fds[0], .events = POLLIN};
+	ck_assert_int_eq(tomb_poll(t, &p, 1, &soon, &n), ETIMEDOUT);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(tomb_poll(t, &p, 1, NULL, &n), 0);
+	ck_assert_int_eq(n, 1);
+	io_close(fds);
+}
+END_TEST
+
+START_TEST(test_poll_dying)
+{
+	int n, fds[2];
+	struct pollfd p;
+	tomb_t *t = new_tomb();
+
+	io_pair(false, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(tomb_kill(t, EIO), 0);
+	p = (struct pollfd){.fd = fds[0], .events = POLLIN};
+	ck_assert_int_eq(tomb_poll(t, &p, 1, NULL, &n), ECANCELED);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(tomb_err(t), EIO);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_fd_negative)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_poll_fd(t, -1, POLLIN, NULL), EBADF);
+	ck_assert_int_eq(tomb_poll_fd(t, INT_MIN, POLLIN, NULL), EBADF);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_fd_not_open)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_poll_fd(t, io_not_open(t), POLLIN, NULL), EBADF);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_fd_bad_deadline)
+{
+	int fds[2];
+	tomb_t *t = new_tomb();
+
+	io_pair(false, fds);
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		ck_assert_int_eq(tomb_poll_fd(t, fds[1], POLLOUT, &bad_deadlines[i]), EINVAL);
+		ck_assert_int_eq(tomb_poll_fd(t, -1, POLLOUT, &bad_deadlines[i]), EINVAL);
+	}
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_poll_fd_null_tomb)
+{
+	int fds[2];
+	struct timespec soon = tomb_deadline_ms(10);
+	tomb_t *t = failed_tomb();
+
+	io_pair(false, fds);
+	ck_assert_int_eq(tomb_poll_fd(t, fds[0], POLLIN, &soon), ETIMEDOUT);
+	ck_assert_int_eq(tomb_poll_fd(t, fds[1], POLLOUT, NULL), 0);
+	io_close(fds);
+}
+END_TEST
+
+START_TEST(test_poll_fd_dying)
+{
+	int fds[2];
+	tomb_t *t = new_dead(0);
+
+	io_pair(false, fds);
+	ck_assert_int_eq(tomb_poll_fd(t, fds[1], POLLOUT, NULL), ECANCELED);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+/* The transfers: tomb_read and tomb_recv (r), tomb_write and tomb_send (w),
+ * called through one signature. */
+static int io_call(int which, tomb_t *t, int fd, void *buf, size_t len,
+                   size_t *done, const struct timespec *abstime)
+{
+	switch (which) {
+	case 0:
+		return tomb_read(t, fd, buf, len, done, abstime);
+	case 1:
+		return tomb_recv(t, fd, buf, len, 0, done, abstime);
+	case 2:
+		return tomb_write(t, fd, buf, len, done, abstime);
+	default:
+		return tomb_send(t, fd, buf, len, 0, done, abstime);
+	}
+}
+
+static void assert_null_done(int which)
+{
+	int fds[2];
+	char buf[4] = "abc";
+	tomb_t *t = new_tomb();
+
+	io_pair(true, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], buf, 1, NULL, NULL), EINVAL);
+	ck_assert(tomb_alive(t));
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+static void assert_null_buf(int which)
+{
+	int fds[2];
+	size_t done = 99;
+	tomb_t *t = new_tomb();
+
+	io_pair(true, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], NULL, 1, &done, NULL), EINVAL);
+	ck_assert_uint_eq(done, 0);
+	/* NULL with len 0 is fine: nothing to move. */
+	ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], NULL, 0, &done, NULL), 0);
+	ck_assert_uint_eq(done, 0);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+static void assert_io_bad_deadline(int which)
+{
+	int fds[2];
+	char buf[4] = "abc";
+	size_t done;
+	tomb_t *t = new_tomb();
+
+	io_pair(true, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		done = 99;
+		ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], buf, 1, &done,
+		                         &bad_deadlines[i]),
+		                 EINVAL);
+		ck_assert_uint_eq(done, 0);
+	}
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+static void assert_io_not_open(int which)
+{
+	char buf[4] = "abc";
+	size_t done = 99;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(io_call(which, t, io_not_open(t), buf, 1, &done, NULL), EBADF);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(io_call(which, t, -1, buf, 1, &done, NULL), EBADF);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+/* A dying tomb: ECANCELED at once, and nothing moved (the data stays). */
+static void assert_io_dying(int which)
+{
+	int fds[2];
+	char buf[4] = "abc";
+	size_t done = 99;
+	tomb_t *t = new_tomb();
+
+	io_pair(true, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], buf, 1, &done, NULL),
+	                 ECANCELED);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(read(fds[0], buf, sizeof(buf)), 1);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+/* No tomb (the NULL of a failed creation): the descriptor and the
+ * deadline only. */
+static void assert_io_null_tomb(int which)
+{
+	int fds[2];
+	char buf[4] = "abc";
+	size_t done;
+	struct timespec soon = tomb_deadline_ms(10);
+	tomb_t *t = failed_tomb();
+
+	io_pair(true, fds);
+	if (which < 2) {
+		ck_assert_int_eq(io_call(which, t, fds[0], buf, 1, &done, &soon), ETIMEDOUT);
+		ck_assert_int_eq(write(fds[1], "x", 1), 1);
+		ck_assert_int_eq(io_call(which, t, fds[0], buf, sizeof(buf), &done, NULL), 0);
+	} else {
+		ck_assert_int_eq(io_call(which, t, fds[1], buf, 1, &done, NULL), 0);
+	}
+	ck_assert_uint_eq(done, 1);
+	io_close(fds);
+}
+
+/* A descriptor that is not a socket, for tomb_recv and tomb_send. */
+static void assert_io_not_socket(int which)
+{
+	int fds[2];
+	char buf[4] = "abc";
+	size_t done = 99;
+	tomb_t *t = new_tomb();
+
+	io_pair(false, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(io_call(which, t, fds[which < 2 ? 0 : 1], buf, 1, &done, NULL),
+	                 ENOTSOCK);
+	ck_assert_uint_eq(done, 0);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+
+START_TEST(test_read_null_done)
+{
+	assert_null_done(0);
+}
+END_TEST
+
+START_TEST(test_read_null_buf)
+{
+	assert_null_buf(0);
+}
+END_TEST
+
+START_TEST(test_read_bad_deadline)
+{
+	assert_io_bad_deadline(0);
+}
+END_TEST
+
+START_TEST(test_read_not_open)
+{
+	assert_io_not_open(0);
+}
+END_TEST
+
+START_TEST(test_read_null_tomb)
+{
+	assert_io_null_tomb(0);
+}
+END_TEST
+
+START_TEST(test_read_dying)
+{
+	assert_io_dying(0);
+}
+END_TEST
+
+START_TEST(test_recv_null_done)
+{
+	assert_null_done(1);
+}
+END_TEST
+
+START_TEST(test_recv_null_buf)
+{
+	assert_null_buf(1);
+}
+END_TEST
+
+START_TEST(test_recv_bad_deadline)
+{
+	assert_io_bad_deadline(1);
+}
+END_TEST
+
+START_TEST(test_recv_not_open)
+{
+	assert_io_not_open(1);
+}
+END_TEST
+
+START_TEST(test_recv_null_tomb)
+{
+	assert_io_null_tomb(1);
+}
+END_TEST
+
+START_TEST(test_recv_dying)
+{
+	assert_io_dying(1);
+}
+END_TEST
+
+START_TEST(test_recv_not_socket)
+{
+	assert_io_not_socket(1);
+}
+END_TEST
+
+START_TEST(test_write_null_done)
+{
+	assert_null_done(2);
+}
+END_TEST
+
+START_TEST(test_write_null_buf)
+{
+	assert_null_buf(2);
+}
+END_TEST
+
+START_TEST(test_write_bad_deadline)
+{
+	assert_io_bad_deadline(2);
+}
+END_TEST
+
+START_TEST(test_write_not_open)
+{
+	assert_io_not_open(2);
+}
+END_TEST
+
+START_TEST(test_write_null_tomb)
+{
+	assert_io_null_tomb(2);
+}
+END_TEST
+
+START_TEST(test_write_dying)
+{
+	assert_io_dying(2);
+}
+END_TEST
+
+START_TEST(test_send_null_done)
+{
+	assert_null_done(3);
+}
+END_TEST
+
+START_TEST(test_send_null_buf)
+{
+	assert_null_buf(3);
+}
+END_TEST
+
+START_TEST(test_send_bad_deadline)
+{
+	assert_io_bad_deadline(3);
+}
+END_TEST
+
+START_TEST(test_send_not_open)
+{
+	assert_io_not_open(3);
+}
+END_TEST
+
+START_TEST(test_send_null_tomb)
+{
+	assert_io_null_tomb(3);
+}
+END_TEST
+
+START_TEST(test_send_dying)
+{
+	assert_io_dying(3);
+}
+END_TEST
+
+START_TEST(test_send_not_socket)
+{
+	assert_io_not_socket(3);
+}
+END_TEST
+
+/* A pipe whose reader has gone: EPIPE, and no SIGPIPE, neither delivered
+ * (its default action would end the process) nor left pending. */
+START_TEST(test_write_reader_gone)
+{
+	int fds[2];
+	size_t done = 99;
+	sigset_t pending;
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(sigaction(SIGPIPE, &dfl, &old), 0);
+	io_pair(false, fds);
+	close(fds[0]);
+	ck_assert_int_eq(tomb_write(t, fds[1], "x", 1, &done, NULL), EPIPE);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert(!sigismember(&pending, SIGPIPE));
+	ck_assert_int_eq(sigaction(SIGPIPE, &old, NULL), 0);
+	close(fds[1]);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_send_reader_gone)
+{
+	int fds[2];
+	size_t done = 99;
+	sigset_t pending;
+	struct sigaction dfl = {.sa_handler = SIG_DFL}, old;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(sigaction(SIGPIPE, &dfl, &old), 0);
+	io_pair(true, fds);
+	close(fds[0]);
+	ck_assert_int_eq(tomb_send(t, fds[1], "x", 1, 0, &done, NULL), EPIPE);
+	ck_assert_uint_eq(done, 0);
+	ck_assert_int_eq(sigpending(&pending), 0);
+	ck_assert(!sigismember(&pending, SIGPIPE));
+	ck_assert_int_eq(sigaction(SIGPIPE, &old, NULL), 0);
+	close(fds[1]);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_null_newfd)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a);
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, 0, NULL, NULL), EINVAL);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_addr_without_len)
+{
+	struct sockaddr_in a, peer;
+	int l = io_listener(true, &a), s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_accept(t, l, (struct sockaddr *)&peer, NULL, 0, &s, NULL),
+	                 EINVAL);
+	ck_assert_int_eq(s, -1);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_bad_deadline)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s;
+	tomb_t *t = new_tomb();
+
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		s = 5;
+		ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, 0, &s, &bad_deadlines[i]),
+		                 EINVAL);
+		ck_assert_int_eq(s, -1);
+	}
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_not_open)
+{
+	int s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_accept(t, io_not_open(t), NULL, NULL, 0, &s, NULL), EBADF);
+	ck_assert_int_eq(s, -1);
+	ck_assert_int_eq(tomb_accept(t, -1, NULL, NULL, 0, &s, NULL), EBADF);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_not_socket)
+{
+	int fds[2], s = 5;
+	tomb_t *t = new_tomb();
+
+	/* Readable, so that the call does not wait first. */
+	io_pair(false, fds);
+	ck_assert_int_eq(write(fds[1], "x", 1), 1);
+	ck_assert_int_eq(tomb_accept(t, fds[0], NULL, NULL, 0, &s, NULL), ENOTSOCK);
+	ck_assert_int_eq(s, -1);
+	io_close(fds);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+/* A bound socket that does not listen: accept4's EINVAL (poll calls such a
+ * socket ready at once: POLLHUP). */
+START_TEST(test_accept_not_listening)
+{
+	struct sockaddr_in a;
+	int l = io_listener(false, &a), s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, 0, &s, NULL), EINVAL);
+	ck_assert_int_eq(s, -1);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_bad_flags)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), c, s = 5;
+	tomb_t *t = new_tomb();
+
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, -1, &s, NULL), EINVAL);
+	ck_assert_int_eq(s, -1);
+	/* The connection is still there for a good call. */
+	ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, SOCK_CLOEXEC, &s, NULL), 0);
+	ck_assert_int_ge(s, 0);
+	close(s);
+	close(c);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_accept_null_tomb)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s = 5;
+	struct timespec soon = tomb_deadline_ms(10);
+
+	ck_assert_int_eq(tomb_accept(failed_tomb(), l, NULL, NULL, 0, &s, &soon), ETIMEDOUT);
+	ck_assert_int_eq(s, -1);
+	close(l);
+}
+END_TEST
+
+START_TEST(test_accept_dying)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), c, s = 5;
+	tomb_t *t = new_tomb();
+
+	c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	ck_assert_int_ge(c, 0);
+	ck_assert_int_eq(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_accept(t, l, NULL, NULL, 0, &s, NULL), ECANCELED);
+	ck_assert_int_eq(s, -1);
+	close(c);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_null_addr)
+{
+	int s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_connect(t, NULL, 0, SOCK_STREAM, &s, NULL), EINVAL);
+	ck_assert_int_eq(s, -1);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_null_fdp)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a);
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_connect(t, (struct sockaddr *)&a, sizeof(a), SOCK_STREAM,
+	                              NULL, NULL),
+	                 EINVAL);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_bad_deadline)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s;
+	tomb_t *t = new_tomb();
+
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		s = 5;
+		ck_assert_int_eq(tomb_connect(t, (struct sockaddr *)&a, sizeof(a),
+		                              SOCK_STREAM, &s, &bad_deadlines[i]),
+		                 EINVAL);
+		ck_assert_int_eq(s, -1);
+	}
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_bad_family)
+{
+	struct sockaddr sa = {.sa_family = AF_MAX};
+	int s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_connect(t, &sa, sizeof(sa), SOCK_STREAM, &s, NULL),
+	                 EAFNOSUPPORT);
+	ck_assert_int_eq(s, -1);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_bad_type)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_connect(t, (struct sockaddr *)&a, sizeof(a), -1, &s, NULL),
+	                 EINVAL);
+	ck_assert_int_eq(s, -1);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_connect_null_tomb)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s = -1;
+
+	ck_assert_int_eq(tomb_connect(failed_tomb(), (struct sockaddr *)&a, sizeof(a),
+	                              SOCK_STREAM, &s, NULL),
+	                 0);
+	ck_assert_int_ge(s, 0);
+	close(s);
+	close(l);
+}
+END_TEST
+
+START_TEST(test_connect_dying)
+{
+	struct sockaddr_in a;
+	int l = io_listener(true, &a), s = 5;
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_connect(t, (struct sockaddr *)&a, sizeof(a), SOCK_STREAM,
+	                              &s, NULL),
+	                 ECANCELED);
+	ck_assert_int_eq(s, -1);
+	close(l);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 static TCase *tcase(Suite *s, const char *name)
 {
 	TCase *tc = tcase_create(name);
@@ -2865,5 +3655,62 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_chan_select_null_chan_ignored);
 	tcase_add_test(tc, test_chan_select_past_deadline);
 	tcase_add_test(tc, test_chan_select_dying);
+	/* issue 17: I/O that a kill interrupts */
+	tc = tcase(s, "io");
+	tcase_add_test(tc, test_poll_null_nready);
+	tcase_add_test(tc, test_poll_null_fds);
+	tcase_add_test(tc, test_poll_bad_deadline);
+	tcase_add_test(tc, test_poll_too_many);
+	tcase_add_test(tc, test_poll_null_tomb);
+	tcase_add_test(tc, test_poll_dying);
+	tcase_add_test(tc, test_poll_fd_negative);
+	tcase_add_test(tc, test_poll_fd_not_open);
+	tcase_add_test(tc, test_poll_fd_bad_deadline);
+	tcase_add_test(tc, test_poll_fd_null_tomb);
+	tcase_add_test(tc, test_poll_fd_dying);
+	tcase_add_test(tc, test_read_null_done);
+	tcase_add_test(tc, test_read_null_buf);
+	tcase_add_test(tc, test_read_bad_deadline);
+	tcase_add_test(tc, test_read_not_open);
+	tcase_add_test(tc, test_read_null_tomb);
+	tcase_add_test(tc, test_read_dying);
+	tcase_add_test(tc, test_recv_null_done);
+	tcase_add_test(tc, test_recv_null_buf);
+	tcase_add_test(tc, test_recv_bad_deadline);
+	tcase_add_test(tc, test_recv_not_open);
+	tcase_add_test(tc, test_recv_null_tomb);
+	tcase_add_test(tc, test_recv_dying);
+	tcase_add_test(tc, test_recv_not_socket);
+	tcase_add_test(tc, test_write_null_done);
+	tcase_add_test(tc, test_write_null_buf);
+	tcase_add_test(tc, test_write_bad_deadline);
+	tcase_add_test(tc, test_write_not_open);
+	tcase_add_test(tc, test_write_null_tomb);
+	tcase_add_test(tc, test_write_dying);
+	tcase_add_test(tc, test_send_null_done);
+	tcase_add_test(tc, test_send_null_buf);
+	tcase_add_test(tc, test_send_bad_deadline);
+	tcase_add_test(tc, test_send_not_open);
+	tcase_add_test(tc, test_send_null_tomb);
+	tcase_add_test(tc, test_send_dying);
+	tcase_add_test(tc, test_send_not_socket);
+	tcase_add_test(tc, test_write_reader_gone);
+	tcase_add_test(tc, test_send_reader_gone);
+	tcase_add_test(tc, test_accept_null_newfd);
+	tcase_add_test(tc, test_accept_addr_without_len);
+	tcase_add_test(tc, test_accept_bad_deadline);
+	tcase_add_test(tc, test_accept_not_open);
+	tcase_add_test(tc, test_accept_not_socket);
+	tcase_add_test(tc, test_accept_not_listening);
+	tcase_add_test(tc, test_accept_bad_flags);
+	tcase_add_test(tc, test_accept_null_tomb);
+	tcase_add_test(tc, test_accept_dying);
+	tcase_add_test(tc, test_connect_null_addr);
+	tcase_add_test(tc, test_connect_null_fdp);
+	tcase_add_test(tc, test_connect_bad_deadline);
+	tcase_add_test(tc, test_connect_bad_family);
+	tcase_add_test(tc, test_connect_bad_type);
+	tcase_add_test(tc, test_connect_null_tomb);
+	tcase_add_test(tc, test_connect_dying);
 	return s;
 }
