@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: MIT
+# libtombConfigVersion.cmake: which versions find_package(libtomb X.Y) accepts.
+# Generated from cmake/libtombConfigVersion.cmake.in by `make`.
+# The same major version, not older than asked; while the major version is 0,
+# the same minor version too (0.x releases may break the interface).  And
+# the same pointer size: a 32-bit build cannot use a 64-bit library.
+set(PACKAGE_VERSION "0.1.0")
+set(PACKAGE_VERSION_COMPATIBLE FALSE)
+set(PACKAGE_VERSION_EXACT FALSE)
+if(PACKAGE_FIND_VERSION_RANGE)
+  # A range (CMake >= 3.19): inside it.
+  if((PACKAGE_FIND_VERSION_RANGE_MIN STREQUAL "INCLUDE" AND
+      NOT PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION_MIN) AND
+     ((PACKAGE_FIND_VERSION_RANGE_MAX STREQUAL "INCLUDE" AND
+       NOT PACKAGE_VERSION VERSION_GREATER PACKAGE_FIND_VERSION_MAX) OR
+      (PACKAGE_FIND_VERSION_RANGE_MAX STREQUAL "EXCLUDE" AND
+       PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION_MAX)))
+    set(PACKAGE_VERSION_COMPATIBLE TRUE)
+  endif()
+elseif(NOT PACKAGE_FIND_VERSION OR
+       (NOT PACKAGE_VERSION VERSION_LESS PACKAGE_FIND_VERSION AND
+        PACKAGE_FIND_VERSION_MAJOR STREQUAL "0" AND
+        (NOT "0" STREQUAL "0" OR
+         PACKAGE_FIND_VERSION_MINOR STREQUAL "1")))
+  set(PACKAGE_VERSION_COMPATIBLE TRUE)
+endif()
+if(PACKAGE_FIND_VERSION AND PACKAGE_VERSION VERSION_EQUAL PACKAGE_FIND_VERSION)
+  set(PACKAGE_VERSION_EXACT TRUE)
+endif()
+if(CMAKE_SIZEOF_VOID_P AND NOT CMAKE_SIZEOF_VOID_P STREQUAL "8")
+  set(PACKAGE_VERSION "${PACKAGE_VERSION} (8-byte pointers)")
+  set(PACKAGE_VERSION_UNSUITABLE TRUE)
+endif()
