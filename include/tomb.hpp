@@ -154,11 +154,11 @@ public:
 		detail::check(start(name, std::forward<F>(f), false), "tomb_go_named");
 	}
 	/* tomb_trygo(3): false (f destroyed unrun) where tomb_go would block
-	 * for the limit, or if the tomb is dying; otherwise as go. */
+	 * for the limit, or once the tomb is dying or dead; otherwise as go. */
 	template <class F> bool try_go(F &&f) const
 	{
 		int err = start(nullptr, std::forward<F>(f), true);
-		if (err == EBUSY || err == ECANCELED)
+		if (err == EBUSY || err == ECANCELED || err == ESRCH)
 			return false;
 		detail::check(err, "tomb_trygo");
 		return true;

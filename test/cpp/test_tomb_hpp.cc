@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -163,14 +164,19 @@ void test_exception_kills_with_its_message()
 	CHECK(u.wait() == libtomb::exception_reason);
 	CHECK(std::strcmp(u.errmsg(), "unknown exception") == 0);
 
-	/* An earlier reason stays the reason. */
+	/* An earlier reason stays the reason.  The first worker holds v
+	 * alive (not dead) until the second has started. */
+	std::promise<void> started;
+	std::shared_future<void> gate = started.get_future().share();
 	tomb v;
-	v.go([](tomb_ref w) {
+	v.go([gate](tomb_ref w) {
 		w.wait_dying();
+		gate.wait();
 		return TOMB_EDYING;
 	});
 	v.kill(ECONNRESET, "first");
 	v.go([] { throw std::runtime_error("second"); });
+	started.set_value();
 	CHECK(v.wait() == ECONNRESET);
 	CHECK(std::strcmp(v.errmsg(), "first") == 0);
 }
@@ -300,7 +306,7 @@ void test_limit_and_try_go()
 	CHECK(!t.try_go([p = probe()] { (void)p; }));
 	CHECK(probe::live == 0);
 	t.kill(0);
-	CHECK(!t.try_go([] {}));
+	CHECK(!t.try_go([] {})); /* dying (ECANCELED) or dead (ESRCH) */
 	CHECK(t.wait() == 0);
 }
 
