@@ -220,8 +220,9 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 
 /* Blocks until t is dying: 0 once dying, ETIMEDOUT at the deadline (absolute,
  * CLOCK_MONOTONIC, NULL for none), EINVAL for NULL t or a bad deadline. */
-TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
-	TOMB_WUR;
+/* No TOMB_WUR: with a NULL deadline only a NULL t fails, so a caller may
+ * ignore the result (gcc warns about an ignored TOMB_WUR even with a cast). */
+TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime);
 
 /* Sleeps until the deadline unless t dies first: 0 when the deadline passes,
  * ECANCELED as soon as t is dying (at once if it already is), EINVAL for

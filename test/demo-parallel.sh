@@ -5,6 +5,8 @@
 # walk and names its file, the timeout, its usage and its exit status.
 set -eu
 demo="${top_builddir:-.}/demo/parallel"
+# Built only with zlib (configure says so when it is missing).
+[ -x "$demo" ] || { echo "SKIP: demo/parallel was not built (no zlib)"; exit 77; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 out="$tmp/out" err="$tmp/err"

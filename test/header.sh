@@ -34,3 +34,17 @@ if command -v "$cxx" >/dev/null 2>&1; then
 else
 	echo "no C++ compiler: C++ check skipped"
 fi
+
+# Ignoring tomb_wait_dying's result is allowed (no warn_unused_result: see
+# tomb_wait_dying(3)), as a statement and with a cast, even with -Werror.
+cat >"$dir/wur.c" <<'C'
+#include <tomb.h>
+void wait_for_stop(tomb_t *t);
+void wait_for_stop(tomb_t *t)
+{
+	tomb_wait_dying(t, NULL);
+	(void)tomb_wait_dying(t, NULL);
+}
+C
+${CC:-cc} -std=c11 -Wall -Wextra -Werror -I"$src/include" -c "$dir/wur.c" -o "$dir/wur.o"
+echo "PASS: tomb_wait_dying's result may be ignored"
