@@ -176,9 +176,9 @@ static ssize_t write_once(enum way w, int fd, const void *buf, size_t len,
  * descriptor ready: the next attempt is due even the poll-first way, and a
  * RWF_NOWAIT attempt that still finds nothing may be a regular file's.
  */
-static int do_read(tomb_t *t, int fd, void *buf, size_t len, int flags,
-                   bool all, enum way w, size_t *done,
-                   const struct timespec *abstime)
+static int read_body(tomb_t *t, int fd, void *buf, size_t len, int flags,
+                     bool all, enum way w, size_t *done,
+                     const struct timespec *abstime)
 {
 	bool ready = false;
 	int err = check_args(t, fd, buf, len, done, abstime);
@@ -226,9 +226,9 @@ static int do_read(tomb_t *t, int fd, void *buf, size_t len, int flags,
 /* Writes all of buf, starting the way `w`; a socket that turns out not to
  * be one (ENOTSOCK) goes on as another descriptor if `any` allows.
  * `ready` as for do_read. */
-static int do_write(tomb_t *t, int fd, const void *buf, size_t len,
-                    int flags, bool any, enum way w, size_t *done,
-                    const struct timespec *abstime)
+static int write_body(tomb_t *t, int fd, const void *buf, size_t len,
+                      int flags, bool any, enum way w, size_t *done,
+                      const struct timespec *abstime)
 {
 	struct sigpipe_guard g = {.active = false};
 	bool ready = false;
@@ -273,6 +273,30 @@ static int do_write(tomb_t *t, int fd, const void *buf, size_t len,
 		ready = true;
 	}
 	guard_end(&g, err);
+	return err;
+}
+
+/* read_body and write_body as no cancellation point, as every libtomb call
+ * (tomb(7)): read, write and ppoll are ones. */
+static int do_read(tomb_t *t, int fd, void *buf, size_t len, int flags,
+                   bool all, enum way w, size_t *done,
+                   const struct timespec *abstime)
+{
+	int cancel_state = tomb__nocancel_begin();
+	int err = read_body(t, fd, buf, len, flags, all, w, done, abstime);
+
+	tomb__nocancel_end(cancel_state);
+	return err;
+}
+
+static int do_write(tomb_t *t, int fd, const void *buf, size_t len,
+                    int flags, bool any, enum way w, size_t *done,
+                    const struct timespec *abstime)
+{
+	int cancel_state = tomb__nocancel_begin();
+	int err = write_body(t, fd, buf, len, flags, any, w, done, abstime);
+
+	tomb__nocancel_end(cancel_state);
 	return err;
 }
 

@@ -46,8 +46,32 @@ static bool time_left(const struct timespec *abstime, struct timespec *rel)
 	return true;
 }
 
+/* tomb_poll without its cancellation guard and its count in t->sleepers. */
+static int poll_counted(tomb_t *t, struct pollfd *fds, nfds_t nfds,
+                        const struct timespec *abstime, int *nready);
+
+/* tomb_poll counts itself in t->sleepers while it polls, so that tomb_free
+ * is EBUSY meanwhile (the dying descriptor is t's), and, as every libtomb
+ * call, is no cancellation point (ppoll is one: tomb(7)). */
 TOMB_EXPORT int tomb_poll(tomb_t *t, struct pollfd *fds, nfds_t nfds,
                           const struct timespec *abstime, int *nready)
+{
+	int err, cancel_state;
+
+	if (t != NULL && tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
+	cancel_state = tomb__nocancel_begin();
+	if (t != NULL)
+		atomic_fetch_add(&t->sleepers, 1);
+	err = poll_counted(t, fds, nfds, abstime, nready);
+	if (t != NULL)
+		atomic_fetch_sub(&t->sleepers, 1);
+	tomb__nocancel_end(cancel_state);
+	return err;
+}
+
+static int poll_counted(tomb_t *t, struct pollfd *fds, nfds_t nfds,
+                        const struct timespec *abstime, int *nready)
 {
 	struct pollfd stack[POLL_STACK_FDS + 1], *all = stack;
 	struct timespec rel;

@@ -20,9 +20,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-TOMB_EXPORT int tomb_accept(tomb_t *t, int fd, struct sockaddr *addr,
-                            socklen_t *addrlen, int flags, int *newfd,
-                            const struct timespec *abstime)
+static int accept_body(tomb_t *t, int fd, struct sockaddr *addr,
+                       socklen_t *addrlen, int flags, int *newfd,
+                       const struct timespec *abstime)
 {
 	bool ready;
 	int err, fl;
@@ -77,9 +77,9 @@ static int await_connected(tomb_t *t, int s, const struct timespec *abstime)
 	return so;
 }
 
-TOMB_EXPORT int tomb_connect(tomb_t *t, const struct sockaddr *addr,
-                             socklen_t addrlen, int type, int *fdp,
-                             const struct timespec *abstime)
+static int connect_body(tomb_t *t, const struct sockaddr *addr,
+                        socklen_t addrlen, int type, int *fdp,
+                        const struct timespec *abstime)
 {
 	int s, err = 0;
 
@@ -112,4 +112,28 @@ TOMB_EXPORT int tomb_connect(tomb_t *t, const struct sockaddr *addr,
 	}
 	*fdp = s;
 	return 0;
+}
+
+/* The bodies above as no cancellation point, as every libtomb call
+ * (tomb(7)): accept4, connect and ppoll are ones. */
+TOMB_EXPORT int tomb_accept(tomb_t *t, int fd, struct sockaddr *addr,
+                            socklen_t *addrlen, int flags, int *newfd,
+                            const struct timespec *abstime)
+{
+	int cancel_state = tomb__nocancel_begin();
+	int err = accept_body(t, fd, addr, addrlen, flags, newfd, abstime);
+
+	tomb__nocancel_end(cancel_state);
+	return err;
+}
+
+TOMB_EXPORT int tomb_connect(tomb_t *t, const struct sockaddr *addr,
+                             socklen_t addrlen, int type, int *fdp,
+                             const struct timespec *abstime)
+{
+	int cancel_state = tomb__nocancel_begin();
+	int err = connect_body(t, addr, addrlen, type, fdp, abstime);
+
+	tomb__nocancel_end(cancel_state);
+	return err;
 }

@@ -765,6 +765,49 @@ START_TEST(test_kill_in_child_forked_under_lock)
 }
 END_TEST
 
+/* A thread blocked in tomb_poll (so in every descriptor call) on t. */
+struct poller {
+	tomb_t *t;
+	int fd;
+	int rc;
+};
+
+static void *poller_main(void *arg)
+{
+	struct poller *p = arg;
+
+	pthread_setname_np(pthread_self(), "tomb-poller");
+	p->rc = tomb_poll_fd(p->t, p->fd, POLLIN, NULL);
+	return NULL;
+}
+
+START_TEST(test_free_busy_poller)
+{
+	tomb_t *t = new_tomb();
+	struct poller p = {.t = t, .rc = -1};
+	struct timespec end = test_deadline(10), now;
+	pthread_t th;
+	int fds[2];
+
+	ck_assert_int_eq(pipe(fds), 0);
+	p.fd = fds[0];
+	ck_assert_int_eq(pthread_create(&th, NULL, poller_main, &p), 0);
+	while (!thread_in_poll("tomb-poller")) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec, "the poller never polled");
+		sched_yield();
+	}
+	ck_assert_int_eq(tomb_free(t), EBUSY);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(p.rc, ECANCELED);
+	ck_assert_int_eq(tomb_free(t), 0);
+	close(fds[0]);
+	close(fds[1]);
+}
+END_TEST
+
 START_TEST(test_free_busy_child)
 {
 	tomb_t *p = new_tomb(), *c;
@@ -3488,6 +3531,7 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_free_busy_signals);
 	tcase_add_test(tc, test_free_busy_child);
 	tcase_add_test(tc, test_free_busy_slot_waiter);
+	tcase_add_test(tc, test_free_busy_poller);
 	tcase_add_test(tc, test_inherited_in_forked_child);
 	tcase_add_test(tc, test_kill_in_child_forked_under_lock);
 
