@@ -87,7 +87,8 @@ struct tomb_opts {
 	const char *name;   /* copied; names unnamed workers' threads too */
 	size_t stack_size;  /* bytes of stack per worker; 0: the system default */
 	tomb_pool_t *pool;  /* run workers on this pool's threads; NULL: new ones */
-	void *reserved_[4]; /* must be zero */
+	const struct timespec *deadline; /* CLOCK_MONOTONIC; see tomb_set_deadline */
+	void *reserved_[3]; /* must be zero */
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
@@ -343,6 +344,34 @@ TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st);
  * EDEADLK on one of the pool's own threads, or EBUSY while a tomb made with
  * it has not been freed (nothing changes). */
 TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p);
+
+/*
+ * Deadlines, like Go's context.WithDeadline: at its deadline (an absolute
+ * CLOCK_MONOTONIC time), a tomb still alive is killed with ETIMEDOUT and the
+ * message "deadline exceeded".  A deadline is not a worker: it never keeps a
+ * tomb alive.  One thread of the library's, the timer, serves every tomb of
+ * the process, and runs only while some deadline is pending; the callbacks
+ * of a tomb it kills (tomb_on_dying) run in it.  A child dies with its
+ * parent, so its deadline is in effect the earlier of its own and its
+ * ancestors'.
+ */
+
+/* Sets t's own deadline, moves it (earlier or later), or clears it (NULL).
+ * A deadline already passed kills t at once, in the calling thread.  0,
+ * EINVAL (NULL t, a bad deadline), ECANCELED (setting or moving on a tomb
+ * that is dying; clearing is always 0), or ENOMEM or EAGAIN (no memory or
+ * no thread for the timer; the deadline is then as it was). */
+TOMB_EXPORT int tomb_set_deadline(tomb_t *t, const struct timespec *abstime);
+
+/* The deadline in effect for t, like Go's ctx.Deadline(): the earliest of
+ * t's own and its ancestors', passed or not, into *out.  0, ENOENT when
+ * none of them has one, EINVAL for NULL t or out. */
+TOMB_EXPORT int tomb_deadline(const tomb_t *t, struct timespec *out);
+
+/* Kills t with from's reason and a copy of its message, in one call (e.g.
+ * a worker passing up the reason of a child tomb it waited on).  0, or
+ * EINVAL (NULL t or from, or from still alive). */
+TOMB_EXPORT int tomb_kill_from(tomb_t *t, const tomb_t *from);
 
 #ifdef __cplusplus
 }

@@ -6,6 +6,7 @@
 #ifndef TOMB_PRIVATE_H
 #define TOMB_PRIVATE_H
 
+#include "timer.h"
 #include "tomb.h"
 
 #include <pthread.h>
@@ -218,6 +219,10 @@ struct tomb {
 
 	/* The default message of a reason strerror does not know. */
 	char defmsg[32];
+
+	/* The tomb's own deadline and its place in the timer's heap, guarded
+	 * by the timer's mutex, not by mu (timer.h). */
+	struct tomb_timer_entry tmr;
 };
 
 /* The tomb whose worker function this thread is running, if any. */
