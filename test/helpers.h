@@ -45,6 +45,9 @@ Suite *make_signal_suite(void);
 Suite *make_pool_suite(void);
 Suite *make_errors_suite(void);
 
+/* Deadlines (issue 22). */
+Suite *make_deadline_suite(void);
+
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */
 void add_leak_check(TCase *tc);
