@@ -70,10 +70,15 @@ END_TEST
 /* A job that overruns dies at its deadline, not before. */
 START_TEST(test_job_overruns)
 {
-	struct timespec d = tomb_deadline_ms(20), seen;
+	struct timespec d = far(), seen;
 	tomb_t *t = new_with_deadline(&d, NULL);
 
+	/* Each test of this file sets its short deadline once the tombs,
+	 * workers and callbacks it needs are in place: on a slow machine it
+	 * could otherwise pass before they are. */
 	ck_assert_int_eq(tomb_go(t, worker_until_dying, NULL), 0);
+	d = tomb_deadline_ms(20);
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
 	ck_assert_int_eq(tomb_wait(t), ETIMEDOUT);
 	ck_assert(not_after(d, now()));
 	ck_assert_str_eq(tomb_errmsg(t), MSG);
@@ -186,11 +191,13 @@ END_TEST
 /* A parent's deadline kills the child with the same reason and message. */
 START_TEST(test_parent_deadline_kills_child)
 {
-	struct timespec d = tomb_deadline_ms(20);
+	struct timespec d = far();
 	tomb_t *p = new_with_deadline(&d, NULL), *c = new_with_deadline(NULL, p);
 	int reason;
 
 	ck_assert_int_eq(tomb_go(c, worker_until_dying, NULL), 0);
+	d = tomb_deadline_ms(20);
+	ck_assert_int_eq(tomb_set_deadline(p, &d), 0);
 	ck_assert_int_eq(tomb_timedwait(c, NULL, &reason), 0);
 	ck_assert_int_eq(reason, ETIMEDOUT);
 	ck_assert_str_eq(tomb_errmsg(c), MSG);
@@ -252,7 +259,7 @@ static void *blocker_main(void *arg)
 
 START_TEST(test_blocking_calls_end)
 {
-	struct timespec d = tomb_deadline_ms(30);
+	struct timespec d = far();
 	struct tomb_opts o = {.deadline = &d, .limit = 1};
 	tomb_t *t = tomb_new_opts(&o);
 	struct blocker b[B_N];
@@ -260,6 +267,8 @@ START_TEST(test_blocking_calls_end)
 
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(tomb_go(t, noop, NULL), 0); /* takes the one slot */
+	d = tomb_deadline_ms(30);
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
 	pfd[0] = (struct pollfd){.fd = tomb_dying_fd(t), .events = POLLIN};
 	pfd[1] = (struct pollfd){.fd = tomb_dead_fd(t), .events = POLLIN};
 	ck_assert_int_ge(pfd[0].fd, 0);
@@ -319,13 +328,15 @@ static void record_callback(tomb_t *t, void *arg)
 
 START_TEST(test_callbacks_in_timer_thread)
 {
-	struct timespec d = tomb_deadline_ms(10);
-	tomb_t *t = new_with_deadline(&d, NULL), *u = tomb_new();
+	struct timespec d;
+	tomb_t *t = tomb_new(), *u = tomb_new();
 	struct in_callback cb = {.other = u, .rc_self = -1, .rc_other = -1, .rc_clear = -1};
 	tomb_hook_t h = TOMB_HOOK_INIT;
 
 	sem_init(&cb.ran, 0, 0);
 	ck_assert_int_eq(tomb_on_dying(t, record_callback, &cb, &h), 0);
+	d = tomb_deadline_ms(50); /* not passed yet: the timer kills */
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
 	while (sem_wait(&cb.ran) != 0)
 		continue;
 	ck_assert_int_eq(tomb_off(&h), EALREADY);
@@ -431,18 +442,23 @@ END_TEST
  * and a deadline it sets gets one of its own. */
 static int forked_child(void)
 {
-	struct timespec d = tomb_deadline_ms(20);
+	int base = thread_count();
+	struct timespec d = far();
 	struct tomb_opts o = {.deadline = &d};
 	tomb_t *t = tomb_new_opts(&o);
-	int base = thread_count();
 
 	if (t == NULL)
 		return 2;
+	if (thread_count() != base + 1) /* a timer of its own */
+		return 6;
+	d = tomb_deadline_ms(20);
+	if (tomb_set_deadline(t, &d) != 0)
+		return 7;
 	if (tomb_wait(t) != ETIMEDOUT || strcmp(tomb_errmsg(t), MSG) != 0)
 		return 3;
 	if (tomb_free(t) != 0)
 		return 4;
-	if (settled_thread_count(base - 1) != base - 1) /* the timer exited */
+	if (settled_thread_count(base) != base) /* the timer exited */
 		return 5;
 	return 0;
 }
@@ -498,13 +514,18 @@ END_TEST
 /* A worker passes a child's deadline up whole. */
 static int supervisor(tomb_t *t, void *arg)
 {
-	struct timespec d = tomb_deadline_ms(10);
+	struct timespec d = far();
 	struct tomb_opts o = {.parent = t, .deadline = &d};
 	tomb_t *child = tomb_new_opts(&o);
 	int *rc = arg;
 
+	/* The worker first, then a deadline it cannot miss: the child would
+	 * be dead already if the deadline passed before tomb_go. */
 	if (child == NULL || tomb_go(child, worker_until_dying, NULL) != 0)
 		return ENOMEM;
+	d = tomb_deadline_ms(10);
+	if (tomb_set_deadline(child, &d) != 0)
+		return EPROTO;
 	(void)tomb_wait(child);
 	*rc = tomb_kill_from(t, child);
 	return tomb_free(child) == 0 ? TOMB_EDYING : EPROTO;
