@@ -381,6 +381,7 @@ int tomb__timer_set(tomb_t *t, const struct timespec *abstime)
 	if (abstime != NULL) {
 		e->owner = t;
 		e->when_ns = when;
+		e->at = *abstime;
 		e->has_deadline = true;
 		/* An earlier deadline than the one the thread sleeps until
 		 * wakes it; a later one lets it wake for nothing, once. */
@@ -425,22 +426,19 @@ TOMB_EXPORT int tomb_set_deadline(tomb_t *t, const struct timespec *abstime)
 
 TOMB_EXPORT int tomb_deadline(const tomb_t *t, struct timespec *out)
 {
-	int64_t best = INT64_MAX;
-	bool found = false;
+	const struct tomb_timer_entry *best = NULL;
 
 	if (t == NULL || out == NULL)
 		return EINVAL;
 	/* Parents are fixed at creation and outlive their children. */
 	timer_lock();
 	for (const tomb_t *a = t; a != NULL; a = a->parent) {
-		if (a->tmr.has_deadline && (!found || a->tmr.when_ns < best)) {
-			best = a->tmr.when_ns;
-			found = true;
-		}
+		if (a->tmr.has_deadline &&
+		    (best == NULL || a->tmr.when_ns < best->when_ns))
+			best = &a->tmr;
 	}
+	if (best != NULL)
+		*out = best->at;
 	timer_unlock();
-	if (!found)
-		return ENOENT;
-	*out = to_timespec(best);
-	return 0;
+	return best != NULL ? 0 : ENOENT;
 }

@@ -23,10 +23,12 @@ struct tomb_timer_entry {
 	/* The tomb this entry is part of; set when a deadline is first set. */
 	tomb_t *owner;
 
-	/* The tomb's own deadline, in CLOCK_MONOTONIC nanoseconds, valid while
+	/* The tomb's own deadline, in CLOCK_MONOTONIC nanoseconds (INT64_MAX
+	 * for one too far to count) and as it was given, valid while
 	 * `has_deadline`.  It stays after it has passed (tomb_deadline still
 	 * reports it), until it is moved or cleared. */
 	int64_t when_ns;
+	struct timespec at;
 	bool has_deadline;
 
 	/* 1 + the entry's index in the timer's heap while the deadline is

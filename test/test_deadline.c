@@ -3,6 +3,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdint.h>
@@ -126,6 +127,11 @@ START_TEST(test_move_and_clear)
 	ck_assert_int_eq(tomb_deadline(t, &seen), ENOENT);
 	ck_assert_int_eq(tomb_set_deadline(t, NULL), 0); /* again: no-op */
 	ck_assert(tomb_alive(t));
+	/* A deadline too far to count is kept as given. */
+	d = tomb_deadline_ms(LLONG_MAX);
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
+	ck_assert_int_eq(tomb_deadline(t, &seen), 0);
+	ck_assert(same_time(seen, d));
 	ck_assert_int_eq(tomb_set_deadline(t, &b), 0);
 	d = tomb_deadline_ms(20);
 	ck_assert_int_eq(tomb_set_deadline(t, &d), 0); /* earlier */
