@@ -48,10 +48,16 @@ static pthread_cond_t tmr_cv, fired_cv;
 static pthread_once_t tmr_once = PTHREAD_ONCE_INIT;
 static int tmr_init_err; /* set once, by timer_init */
 
-/* The pending deadlines: a binary min-heap on when_ns, of heap_len
- * entries in an array of heap_cap; each entry's `pos` is 1 + its index.
+/* The pending deadlines: a binary min-heap on `when`, of heap_len slots in
+ * an array of heap_cap; each entry's `pos` is 1 + its slot's index, and
+ * each slot keeps a copy of its entry's when_ns, so that comparisons read
+ * the array only, not the tombs (which are all over the heap of memory).
  * The array is freed when the thread exits with the heap empty. */
-static struct tomb_timer_entry **heap;
+struct slot {
+	int64_t when;
+	struct tomb_timer_entry *e;
+};
+static struct slot *heap;
 static size_t heap_len, heap_cap;
 
 /*
@@ -104,40 +110,53 @@ static struct timespec to_timespec(int64_t ns)
 }
 
 /* The heap, under tmr_mu. */
-static void heap_place(size_t i, struct tomb_timer_entry *e)
+static void heap_place(size_t i, struct slot s)
 {
-	heap[i] = e;
-	e->pos = i + 1;
+	heap[i] = s;
+	s.e->pos = i + 1;
 }
 
 static void sift_up(size_t i)
 {
-	struct tomb_timer_entry *e = heap[i];
+	struct slot s = heap[i];
 
-	while (i > 0 && e->when_ns < heap[(i - 1) / 2]->when_ns) {
+	while (i > 0 && s.when < heap[(i - 1) / 2].when) {
 		heap_place(i, heap[(i - 1) / 2]);
 		i = (i - 1) / 2;
 	}
-	heap_place(i, e);
+	heap_place(i, s);
 }
 
 static void sift_down(size_t i)
 {
-	struct tomb_timer_entry *e = heap[i];
+	struct slot s = heap[i];
 
 	for (;;) {
 		size_t c = 2 * i + 1;
 
 		if (c >= heap_len)
 			break;
-		if (c + 1 < heap_len && heap[c + 1]->when_ns < heap[c]->when_ns)
+		if (c + 1 < heap_len && heap[c + 1].when < heap[c].when)
 			c++;
-		if (heap[c]->when_ns >= e->when_ns)
+		if (heap[c].when >= s.when)
 			break;
 		heap_place(i, heap[c]);
 		i = c;
 	}
-	heap_place(i, e);
+	heap_place(i, s);
+}
+
+/* Gives e, pending, the deadline `when`, and restores the heap's order. */
+static void heap_move(struct tomb_timer_entry *e, int64_t when)
+{
+	size_t i = e->pos - 1;
+	bool earlier = when < heap[i].when;
+
+	heap[i].when = e->when_ns = when;
+	if (earlier)
+		sift_up(i);
+	else
+		sift_down(i);
 }
 
 /* Takes e, which is pending, off the heap; tells the thread when the heap
@@ -145,13 +164,13 @@ static void sift_down(size_t i)
 static void heap_remove(struct tomb_timer_entry *e)
 {
 	size_t i = e->pos - 1;
-	struct tomb_timer_entry *last = heap[--heap_len];
+	struct slot last = heap[--heap_len];
 
 	e->pos = 0;
 	if (i < heap_len) {
 		heap_place(i, last);
 		sift_up(i);
-		sift_down(last->pos - 1);
+		sift_down(last.e->pos - 1);
 	}
 	if (heap_len == 0 && sleep_until != INT64_MIN)
 		pthread_cond_signal(&tmr_cv);
@@ -160,7 +179,7 @@ static void heap_remove(struct tomb_timer_entry *e)
 /* Room for one more entry: 0 or ENOMEM. */
 static int heap_reserve(void)
 {
-	struct tomb_timer_entry **h;
+	struct slot *h;
 	size_t cap;
 
 	if (heap_len < heap_cap)
@@ -216,7 +235,7 @@ static void *timer_main(void *arg)
 	pthread_setname_np(pthread_self(), "tomb-timer");
 	timer_lock();
 	while (heap_len > 0) {
-		e = heap[0];
+		e = heap[0].e;
 		if (e->when_ns > tomb__now_ns()) {
 			struct timespec until = to_timespec(e->when_ns);
 
@@ -289,7 +308,7 @@ static void atfork_child(void)
 	pthread_condattr_t ca;
 
 	for (size_t i = 0; i < heap_len; i++)
-		heap[i]->pos = 0;
+		heap[i].e->pos = 0;
 	heap_len = 0;
 	thread_running = thread_done = false;
 	sleep_until = INT64_MIN;
@@ -369,14 +388,10 @@ int tomb__timer_set(tomb_t *t, const struct timespec *abstime)
 		     (err = start_thread_locked(&prev, &has_prev)) != 0))
 			goto out;
 		e->when_ns = when;
-		heap_place(heap_len++, e);
+		heap_place(heap_len++, (struct slot){when, e});
 		sift_up(heap_len - 1);
-	} else if (when < e->when_ns) {
-		e->when_ns = when;
-		sift_up(e->pos - 1);
 	} else {
-		e->when_ns = when;
-		sift_down(e->pos - 1);
+		heap_move(e, when);
 	}
 	if (abstime != NULL) {
 		e->owner = t;

@@ -358,6 +358,93 @@ START_TEST(test_callbacks_in_timer_thread)
 }
 END_TEST
 
+/* The timer kills in the order of the deadlines, whatever the order in
+ * which they were set, moved and cleared: the heap's order, checked from
+ * outside.  (A deadline that had passed when it was set killed in the
+ * setting thread instead; one set after the timer fired a later one is
+ * still later than it, so the timer's kills ascend in any case.) */
+enum { ORDER_N = 2000 };
+
+struct order {
+	tomb_t *t[ORDER_N];
+	tomb_hook_t hook[ORDER_N];
+	int64_t fired[ORDER_N]; /* the deadlines, in the order of the kills */
+	atomic_int nfired;
+	pthread_t setter;
+	atomic_int by_setter;
+};
+
+static int64_t ns_of(struct timespec ts)
+{
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void note_kill(tomb_t *t, void *arg)
+{
+	struct order *o = arg;
+	struct timespec d;
+
+	/* The deadline in force is the one that fired: a move that came
+	 * after it is ECANCELED.  (A clear is not, hence the check.) */
+	if (pthread_equal(pthread_self(), o->setter))
+		atomic_fetch_add(&o->by_setter, 1);
+	else if (tomb_deadline(t, &d) == 0)
+		o->fired[atomic_fetch_add(&o->nfired, 1)] = ns_of(d);
+}
+
+START_TEST(test_kills_in_deadline_order)
+{
+	struct order *o = calloc(1, sizeof(*o));
+	struct timespec start = tomb_deadline_ms(500), d;
+	unsigned int seed = 7;
+
+	ck_assert_ptr_nonnull(o);
+	o->setter = pthread_self();
+	for (int i = 0; i < ORDER_N; i++) {
+		d = far();
+		d.tv_nsec = i % 1000;
+		o->t[i] = new_with_deadline(&d, NULL);
+		ck_assert_int_eq(tomb_on_dying(o->t[i], note_kill, o, &o->hook[i]), 0);
+	}
+	/* Moves in a scrambled order, each to a distinct time; every fourth
+	 * tomb is moved twice, and every tenth cleared at the end. */
+	for (int k = 0; k < 2 * ORDER_N; k++) {
+		int i, rc;
+
+		seed = seed * 1103515245u + 12345u;
+		i = (int)((seed >> 8) % ORDER_N);
+		if (k >= ORDER_N)
+			i = k - ORDER_N;
+		else if (i % 4 != 0)
+			continue;
+		d = start;
+		d.tv_nsec += (long)((unsigned)(i * 7919) % ORDER_N) * 10000 +
+		             (k < ORDER_N ? 5000 : 0);
+		d.tv_sec += d.tv_nsec / 1000000000;
+		d.tv_nsec %= 1000000000;
+		rc = tomb_set_deadline(o->t[i], &d);
+		/* ECANCELED: on a slow machine, its first move has fired. */
+		ck_assert(rc == 0 || (rc == ECANCELED && k >= ORDER_N && i % 4 == 0));
+	}
+	for (int i = 0; i < ORDER_N; i += 10)
+		ck_assert_int_eq(tomb_set_deadline(o->t[i], NULL), 0);
+	for (int i = 0; i < ORDER_N; i++) {
+		int reason;
+
+		if (i % 10 == 0)
+			ck_assert_int_eq(tomb_kill(o->t[i], 0), 0);
+		ck_assert_int_eq(tomb_timedwait(o->t[i], NULL, &reason), 0);
+		ck_assert(reason == ETIMEDOUT || (i % 10 == 0 && reason == 0));
+		ck_assert_int_eq(tomb_off(&o->hook[i]), EALREADY);
+		ck_assert_int_eq(tomb_free(o->t[i]), 0);
+	}
+	ck_assert_int_gt(atomic_load(&o->nfired), 0);
+	for (int k = 1; k < atomic_load(&o->nfired); k++)
+		ck_assert_msg(o->fired[k - 1] < o->fired[k], "kill %d out of order", k);
+	free(o);
+}
+END_TEST
+
 /* Ten thousand tombs with deadlines cost one thread, and none once every
  * deadline has passed or been cleared. */
 START_TEST(test_ten_thousand_one_thread)
@@ -580,6 +667,7 @@ Suite *make_deadline_suite(void)
 	tcase_add_test(tc, test_parent_deadline_kills_child);
 	tcase_add_test(tc, test_blocking_calls_end);
 	tcase_add_test(tc, test_callbacks_in_timer_thread);
+	tcase_add_test(tc, test_kills_in_deadline_order);
 	tcase_add_test(tc, test_ten_thousand_one_thread);
 	tcase_add_test(tc, test_thread_comes_and_goes);
 	tcase_add_test(tc, test_free_races_timer);
