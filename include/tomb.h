@@ -92,8 +92,8 @@ struct tomb_opts {
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
- * option, a reserved field not zero, a pool being freed), ESRCH (the parent is dead), or
- * ENOMEM.  A child dies when its parent dies, with the parent's reason unless
+ * option, a reserved field not zero, a pool being freed), ESRCH (the parent is dead),
+ * ENOMEM, or EAGAIN (a deadline, and no thread for the timer).  A child dies when its parent dies, with the parent's reason unless
  * it had one of its own; its death does not kill the parent, but the parent
  * is not dead while a child is not: one wait on the root covers the tree.
  * Free children before their parent (EBUSY otherwise). */
