@@ -423,8 +423,9 @@ START_TEST(test_kills_in_deadline_order)
 		d.tv_sec += d.tv_nsec / 1000000000;
 		d.tv_nsec %= 1000000000;
 		rc = tomb_set_deadline(o->t[i], &d);
-		/* ECANCELED: on a slow machine, its first move has fired. */
-		ck_assert(rc == 0 || (rc == ECANCELED && k >= ORDER_N && i % 4 == 0));
+		/* ECANCELED: on a slow machine, an earlier move of the same
+		 * tomb (those moved more than once) may have fired already. */
+		ck_assert(rc == 0 || (rc == ECANCELED && i % 4 == 0));
 	}
 	for (int i = 0; i < ORDER_N; i += 10)
 		ck_assert_int_eq(tomb_set_deadline(o->t[i], NULL), 0);
