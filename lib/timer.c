@@ -72,6 +72,10 @@ static size_t heap_len, heap_cap;
 static bool thread_running, thread_done;
 static pthread_t thread;
 
+/* Set by the library's destructor (exit, or unload): a timer thread exits
+ * at its next look at the heap, and fires no more deadlines. */
+static bool closing;
+
 /* What the running thread sleeps until on tmr_cv, or INT64_MIN while it is
  * awake (it reads the heap again before sleeping, so needs no signal). */
 static int64_t sleep_until = INT64_MIN;
@@ -239,7 +243,7 @@ static void *timer_main(void *arg)
 	(void)arg;
 	pthread_setname_np(pthread_self(), "tomb-timer");
 	timer_lock();
-	while (heap_len > 0) {
+	while (heap_len > 0 && !closing) {
 		e = heap[0].e;
 		if (e->when_ns > tomb__now_ns()) {
 			struct timespec until = to_timespec(e->when_ns);
@@ -258,11 +262,15 @@ static void *timer_main(void *arg)
 		firing_now = NULL;
 		pthread_cond_broadcast(&fired_cv);
 	}
+	/* Once closing, the destructor joins this thread (or, if it found
+	 * it killing, nobody does: the process is ending). */
 	thread_running = false;
-	thread_done = true;
-	free(heap);
-	heap = NULL;
-	heap_cap = 0;
+	thread_done = !closing;
+	if (heap_len == 0) {
+		free(heap);
+		heap = NULL;
+		heap_cap = 0;
+	}
 	timer_unlock();
 	return NULL;
 }
@@ -315,7 +323,7 @@ static void atfork_child(void)
 	for (size_t i = 0; i < heap_len; i++)
 		heap[i].e->pos = 0;
 	heap_len = 0;
-	thread_running = thread_done = false;
+	thread_running = thread_done = closing = false;
 	sleep_until = INT64_MIN;
 	firing_now = NULL;
 	/* The parent's timer thread may have been waiting on tmr_cv, and its
@@ -348,19 +356,26 @@ out:
 	tmr_init_err = err;
 }
 
-/* At exit, or when the library is unloaded: joins a timer thread that has
- * exited.  One still running (a deadline is pending) is left alone: the
- * process is ending, and it may be running a callback. */
+/* At exit, or when the library is unloaded: stops and joins the timer
+ * thread, unless it is killing a tomb right now (it may be running a
+ * callback that never returns; the process is ending anyway).  A thread
+ * that has exited is joined; one asleep, or between two kills, is told to
+ * exit and joined.  No deadline fires after this. */
 __attribute__((destructor)) static void timer_fini(void)
 {
 	pthread_t th;
 	bool join = false;
 
 	timer_lock();
+	closing = true;
 	if (thread_done) {
 		th = thread;
 		thread_done = false;
 		join = true;
+	} else if (thread_running && firing_now == NULL) {
+		th = thread;
+		join = true;
+		pthread_cond_signal(&tmr_cv);
 	}
 	timer_unlock();
 	if (join)
