@@ -397,10 +397,11 @@ START_TEST(test_kills_in_deadline_order)
 	struct order *o = calloc(1, sizeof(*o));
 	struct timespec start, d;
 	unsigned int seed = 7;
+	int n = test_rounds(ORDER_N); /* fewer under valgrind */
 
 	ck_assert_ptr_nonnull(o);
 	o->setter = pthread_self();
-	for (int i = 0; i < ORDER_N; i++) {
+	for (int i = 0; i < n; i++) {
 		d = far();
 		d.tv_nsec = i % 1000;
 		o->t[i] = new_with_deadline(&d, NULL);
@@ -409,18 +410,18 @@ START_TEST(test_kills_in_deadline_order)
 	start = tomb_deadline_ms(500);
 	/* Moves in a scrambled order, each to a distinct time; every fourth
 	 * tomb is moved twice, and every tenth cleared at the end. */
-	for (int k = 0; k < 2 * ORDER_N; k++) {
+	for (int k = 0; k < 2 * n; k++) {
 		int i, rc;
 
 		seed = seed * 1103515245u + 12345u;
-		i = (int)((seed >> 8) % ORDER_N);
-		if (k >= ORDER_N)
-			i = k - ORDER_N;
+		i = (int)((seed >> 8) % (unsigned)n);
+		if (k >= n)
+			i = k - n;
 		else if (i % 4 != 0)
 			continue;
 		d = start;
 		d.tv_nsec += (long)((unsigned)(i * 7919) % ORDER_N) * 10000 +
-		             (k < ORDER_N ? 5000 : 0);
+		             (k < n ? 5000 : 0);
 		d.tv_sec += d.tv_nsec / 1000000000;
 		d.tv_nsec %= 1000000000;
 		rc = tomb_set_deadline(o->t[i], &d);
@@ -428,9 +429,9 @@ START_TEST(test_kills_in_deadline_order)
 		 * tomb (those moved more than once) may have fired already. */
 		ck_assert(rc == 0 || (rc == ECANCELED && i % 4 == 0));
 	}
-	for (int i = 0; i < ORDER_N; i += 10)
+	for (int i = 0; i < n; i += 10)
 		ck_assert_int_eq(tomb_set_deadline(o->t[i], NULL), 0);
-	for (int i = 0; i < ORDER_N; i++) {
+	for (int i = 0; i < n; i++) {
 		int reason;
 
 		if (i % 10 == 0)
@@ -452,7 +453,9 @@ END_TEST
  * deadline has passed or been cleared. */
 START_TEST(test_ten_thousand_one_thread)
 {
-	enum { N = 10000 };
+	/* 10,000; under valgrind, which tracks each tomb's mutex at a great
+	 * cost, 500 (helpers.h). */
+	const int N = test_rounds(10000);
 	tomb_t **t = calloc(N, sizeof(*t));
 	int base = settled_thread_count(1);
 	unsigned int seed = 12345;
