@@ -45,9 +45,17 @@ static pthread_mutex_t tmr_mu = PTHREAD_MUTEX_INITIALIZER;
  * deadline; it is signalled when an earlier one is set than the one it
  * sleeps until, and when the heap becomes empty.  fired_cv is broadcast
  * each time the timer has finished killing a tomb (for tomb_free). */
-static pthread_cond_t tmr_cv, fired_cv;
-static pthread_once_t tmr_once = PTHREAD_ONCE_INIT;
-static int tmr_init_err; /* set once, by timer_init */
+static pthread_cond_t tmr_cvs[2];
+static pthread_cond_t fired_cv = PTHREAD_COND_INITIALIZER;
+
+/* tmr_cv is tmr_cvs[cv_slot], made (with its clock) by timer_ready_locked
+ * before the first deadline is pending, and again after a fork, in the
+ * other slot: a condition variable the parent's thread waited on is not
+ * reused in the child (see atfork_child).  tmr_ready says it is made;
+ * atfork_done that the fork handlers are registered (once per process). */
+#define tmr_cv (tmr_cvs[cv_slot])
+static int cv_slot;
+static bool tmr_ready, atfork_done;
 
 /* The pending deadlines: a binary min-heap on `when`, of heap_len slots in
  * an array of heap_cap; each entry's `pos` is 1 + its slot's index, and
@@ -75,6 +83,13 @@ static pthread_t thread;
 /* Set by the library's destructor (exit, or unload): a timer thread exits
  * at its next look at the heap, and fires no more deadlines. */
 static bool closing;
+
+/* Set by a call that emptied the heap and joins the running thread itself
+ * (see stop_idle_locked), until it has: the thread exits at its next look
+ * at the heap and leaves thread_done unset, and a deadline being set waits
+ * on fired_cv while `claimed` holds (so that no thread is started, nor
+ * needed, while the old one exits). */
+static bool claimed;
 
 /* What the running thread sleeps until on tmr_cv, or INT64_MIN while it is
  * awake (it reads the heap again before sleeping, so needs no signal). */
@@ -241,9 +256,8 @@ static void *timer_main(void *arg)
 	tomb_t *t;
 
 	(void)arg;
-	pthread_setname_np(pthread_self(), "tomb-timer");
 	timer_lock();
-	while (heap_len > 0 && !closing) {
+	while (heap_len > 0 && !closing && !claimed) {
 		e = heap[0].e;
 		if (e->when_ns > tomb__now_ns()) {
 			struct timespec until = to_timespec(e->when_ns);
@@ -265,7 +279,7 @@ static void *timer_main(void *arg)
 	/* Once closing, the destructor joins this thread (or, if it found
 	 * it killing, nobody does: the process is ending). */
 	thread_running = false;
-	thread_done = !closing;
+	thread_done = !closing && !claimed;
 	if (heap_len == 0) {
 		free(heap);
 		heap = NULL;
@@ -299,6 +313,7 @@ static int start_thread_locked(pthread_t *prev, bool *has_prev)
 	}
 	thread = th;
 	thread_running = true;
+	pthread_setname_np(th, "tomb-timer"); /* for ps and gdb; may fail */
 	return 0;
 }
 
@@ -318,42 +333,47 @@ static void atfork_parent(void)
 
 static void atfork_child(void)
 {
-	pthread_condattr_t ca;
-
 	for (size_t i = 0; i < heap_len; i++)
 		heap[i].e->pos = 0;
 	heap_len = 0;
-	thread_running = thread_done = closing = false;
+	thread_running = thread_done = closing = claimed = false;
 	sleep_until = INT64_MIN;
 	firing_now = NULL;
-	/* The parent's timer thread may have been waiting on tmr_cv, and its
-	 * free waiters on fired_cv: fresh ones, without those. */
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&tmr_cv, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_cond_init(&fired_cv, NULL);
+	/* The parent's timer thread may have been waiting on tmr_cv, and
+	 * tomb_free calls on fired_cv: the child, which has none of those
+	 * threads, makes a new tmr_cv in the other slot when it first needs
+	 * one, and takes a fresh fired_cv. */
+	cv_slot = 1 - cv_slot;
+	tmr_ready = false;
+	fired_cv = (pthread_cond_t)PTHREAD_COND_INITIALIZER;
 	timer_unlock();
 }
 
-static void timer_init(void)
+/* With tmr_mu held: makes tmr_cv, on CLOCK_MONOTONIC, and registers the
+ * fork handlers, unless done.  0, or the error of the call that failed
+ * (the next call tries again). */
+static int timer_ready_locked(void)
 {
 	pthread_condattr_t ca;
 	int err;
 
+	if (tmr_ready)
+		return 0;
 	if ((err = pthread_condattr_init(&ca)) != 0)
-		goto out;
+		return err;
 	err = pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	if (err == 0)
 		err = pthread_cond_init(&tmr_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (err != 0)
-		goto out;
-	if ((err = pthread_cond_init(&fired_cv, NULL)) != 0)
-		goto out;
-	err = pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-out:
-	tmr_init_err = err;
+		return err;
+	if (!atfork_done &&
+	    (err = pthread_atfork(atfork_prepare, atfork_parent, atfork_child)) != 0) {
+		pthread_cond_destroy(&tmr_cv);
+		return err;
+	}
+	atfork_done = tmr_ready = true;
+	return 0;
 }
 
 /* At exit, or when the library is unloaded: stops and joins the timer
@@ -372,7 +392,7 @@ __attribute__((destructor)) static void timer_fini(void)
 		th = thread;
 		thread_done = false;
 		join = true;
-	} else if (thread_running && firing_now == NULL) {
+	} else if (thread_running && firing_now == NULL && !claimed) {
 		th = thread;
 		join = true;
 		pthread_cond_signal(&tmr_cv);
@@ -382,18 +402,71 @@ __attribute__((destructor)) static void timer_fini(void)
 		pthread_join(th, NULL);
 }
 
+/*
+ * With tmr_mu held, after a call of the caller's emptied the heap: if the
+ * thread runs and is not killing (so it will exit at its next look at the
+ * heap, running no code of the caller's), and this is not the thread
+ * itself, claims it for the caller to join (*th) once it has released
+ * tmr_mu.  An exited thread not yet joined is handed over the same way.
+ * Either way, once the caller has joined it, no thread is left and
+ * finish_stop frees what the next deadline makes again.
+ */
+static bool stop_idle_locked(pthread_t *th, bool *was_claimed)
+{
+	*was_claimed = false;
+	if (heap_len != 0 || claimed)
+		return false;
+	if (thread_done) {
+		*th = thread;
+		thread_done = false;
+		return true;
+	}
+	if (thread_running && firing_now == NULL &&
+	    !pthread_equal(thread, pthread_self())) {
+		*th = thread;
+		claimed = *was_claimed = true;
+		pthread_cond_signal(&tmr_cv);
+		return true;
+	}
+	return false;
+}
+
+/* After the join that stop_idle_locked asked for: if still nothing is
+ * pending and no thread runs, destroys tmr_cv (made again with the next
+ * thread) and frees the heap's array. */
+static void finish_stop(pthread_t th, bool was_claimed)
+{
+	pthread_join(th, NULL);
+	timer_lock();
+	if (was_claimed) {
+		claimed = false;
+		pthread_cond_broadcast(&fired_cv); /* for tomb__timer_set */
+	}
+	if (heap_len == 0 && !thread_running && !thread_done && !claimed) {
+		if (tmr_ready) {
+			pthread_cond_destroy(&tmr_cv);
+			tmr_ready = false;
+		}
+		free(heap);
+		heap = NULL;
+		heap_cap = 0;
+	}
+	timer_unlock();
+}
+
 int tomb__timer_set(tomb_t *t, const struct timespec *abstime)
 {
 	struct tomb_timer_entry *e = &t->tmr;
-	pthread_t prev;
-	bool has_prev = false, past = false;
+	pthread_t prev, idle;
+	bool has_prev = false, past = false, stop = false, was_claimed;
 	int64_t when = abstime != NULL ? to_ns(abstime) : 0;
 	int err;
 
-	if ((err = pthread_once(&tmr_once, timer_init)) != 0 ||
-	    (err = tmr_init_err) != 0)
-		return err;
 	timer_lock();
+	while (abstime != NULL && claimed)
+		pthread_cond_wait(&fired_cv, &tmr_mu);
+	if (abstime != NULL && (err = timer_ready_locked()) != 0)
+		goto out;
 	if (abstime == NULL) {
 		e->has_deadline = false;
 		if (e->pos != 0)
@@ -424,9 +497,22 @@ int tomb__timer_set(tomb_t *t, const struct timespec *abstime)
 			pthread_cond_signal(&tmr_cv);
 	}
 out:
+	if (err != 0 && heap_len == 0 && !thread_running && !thread_done) {
+		/* Made for nothing: as if the call had not been made. */
+		if (tmr_ready) {
+			pthread_cond_destroy(&tmr_cv);
+			tmr_ready = false;
+		}
+		free(heap);
+		heap = NULL;
+		heap_cap = 0;
+	}
+	stop = abstime == NULL && stop_idle_locked(&idle, &was_claimed);
 	timer_unlock();
 	if (has_prev)
 		pthread_join(prev, NULL);
+	if (stop)
+		finish_stop(idle, was_claimed);
 	if (past)
 		kill_if_due(t, false);
 	return err;
@@ -441,13 +527,19 @@ void tomb__timer_disarm(tomb_t *t)
 	 * nothing to disarm and no need for the process-wide lock. */
 	if (e->owner == NULL)
 		return;
+	pthread_t idle;
+	bool stop, was_claimed;
+
 	timer_lock();
 	if (e->pos != 0)
 		heap_remove(e);
 	e->has_deadline = false;
 	while (firing_now == e)
 		pthread_cond_wait(&fired_cv, &tmr_mu);
+	stop = stop_idle_locked(&idle, &was_claimed);
 	timer_unlock();
+	if (stop)
+		finish_stop(idle, was_claimed);
 }
 
 TOMB_EXPORT int tomb_set_deadline(tomb_t *t, const struct timespec *abstime)
