@@ -71,11 +71,14 @@ static size_t heap_len, heap_cap;
 
 /*
  * The thread.  `thread_running`: a timer thread exists and will look at
- * the heap again before it exits (it exits, under tmr_mu, only when it
- * finds the heap empty).  `thread_done`: a timer thread has left its loop
- * and has not been joined; the next one to start joins it (the arm that
- * starts it, after unlocking), or the library's destructor does.  `thread`
- * is the handle of that one thread, running or done (never both).
+ * the heap again before it exits (it exits, under tmr_mu, when it finds
+ * the heap empty, or `claimed` or `closing` set).  `thread_done`: a timer
+ * thread has left its loop on its own (its last deadline passed) and has
+ * not been joined; the next one to start joins it (the arm that starts it,
+ * after unlocking), or a call that finds the heap empty, or the library's
+ * destructor.  A call that empties the heap (a clear, a tomb_free) claims
+ * the running thread and joins it itself (stop_idle_locked).  `thread` is
+ * the handle of that one thread, running or done (never both).
  */
 static bool thread_running, thread_done;
 static pthread_t thread;
