@@ -706,6 +706,133 @@ static bool run_chan_metric(const char *metric, long n, long runs)
 	return true;
 }
 
+/* ---- deadlines (issue 22) ----------------------------------------------- */
+
+/*
+ * deadline-late: n threads, each blocked until its own tomb is dying (tomb:
+ * tomb_wait_dying on a tomb with a deadline), or asleep until the same time
+ * (pthread: clock_nanosleep, TIMER_ABSTIME); each notes how late it woke.
+ * The median over the n threads, in ns.
+ */
+struct late {
+	tomb_t *t;
+	const struct timespec *at;
+	int64_t late_ns;
+};
+
+static void *late_main(void *arg)
+{
+	struct late *l = arg;
+	int64_t at = (int64_t)l->at->tv_sec * 1000000000 + l->at->tv_nsec;
+
+	sem_post(&blocked);
+	if (l->t != NULL) {
+		if (tomb_wait_dying(l->t, NULL) != 0)
+			die("tomb_wait_dying", EPROTO);
+	} else {
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, l->at,
+		                       NULL) != 0)
+			;
+	}
+	l->late_ns = now_ns() - at;
+	return NULL;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int64_t run_deadline_late(long n)
+{
+	struct late *l = calloc((size_t)n, sizeof(*l));
+	pthread_t *th = calloc((size_t)n, sizeof(*th));
+	int64_t *v = calloc((size_t)n, sizeof(*v)), med;
+	/* Far enough for every thread to be started and blocked first (the
+	 * pause of settle(), and some more). */
+	struct timespec at = tomb_deadline_ms(20 + n / 20);
+	struct tomb_opts o = {.deadline = &at};
+	pthread_attr_t a;
+	int err;
+
+	if (l == NULL || th == NULL || v == NULL)
+		die("calloc", ENOMEM);
+	pthread_attr_init(&a);
+	pthread_attr_setstacksize(&a, 64 * 1024);
+	for (long i = 0; i < n; i++) {
+		l[i].at = &at;
+		if (impl != PTHREAD && (l[i].t = tomb_new_opts(&o)) == NULL)
+			die("tomb_new_opts", errno);
+		if ((err = pthread_create(&th[i], &a, late_main, &l[i])) != 0)
+			die("pthread_create", err);
+	}
+	pthread_attr_destroy(&a);
+	for (long i = 0; i < n; i++)
+		while (sem_wait(&blocked) != 0)
+			;
+	for (long i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		v[i] = l[i].late_ns;
+		if (l[i].t != NULL && tomb_free(l[i].t) != 0)
+			die("tomb_free", EBUSY);
+	}
+	qsort(v, (size_t)n, sizeof(*v), cmp_i64);
+	med = v[n / 2];
+	free(l);
+	free(th);
+	free(v);
+	return med;
+}
+
+/*
+ * deadline-set: ns to set then clear the deadline of one tomb while n
+ * others are pending (the earliest of them first, so that the one timed
+ * never becomes the earliest: no wake of the timer thread is timed).
+ */
+static int64_t run_deadline_set(long n)
+{
+	tomb_t **t = calloc((size_t)n + 1, sizeof(*t));
+	struct timespec base = tomb_deadline_ms(3600 * 1000);
+	enum { REPS = 100000 };
+	struct timespec *at = calloc(REPS, sizeof(*at));
+	unsigned int seed = 1;
+	int64_t t0, t1;
+
+	if (t == NULL || at == NULL)
+		die("calloc", ENOMEM);
+	for (long i = 0; i <= n; i++) {
+		struct timespec d = base;
+
+		if (i > 0) {
+			seed = seed * 1103515245u + 12345u;
+			d.tv_sec += 1 + (time_t)((seed >> 8) % 100000);
+		}
+		if ((t[i] = tomb_new()) == NULL)
+			die("tomb_new", errno);
+		if (i < n && tomb_set_deadline(t[i], &d) != 0)
+			die("tomb_set_deadline", EPROTO);
+	}
+	for (long k = 0; k < REPS; k++) {
+		seed = seed * 1103515245u + 12345u;
+		at[k] = base;
+		at[k].tv_sec += 1 + (time_t)((seed >> 8) % 100000);
+	}
+	t0 = now_ns();
+	for (long k = 0; k < REPS; k++) {
+		tomb_set_deadline(t[n], &at[k]);
+		tomb_set_deadline(t[n], NULL);
+	}
+	t1 = now_ns();
+	for (long i = 0; i <= n; i++)
+		if (tomb_free(t[i]) != 0)
+			die("tomb_free", EBUSY);
+	free(t);
+	free(at);
+	return (t1 - t0) / REPS;
+}
+
 int main(int argc, char **argv)
 {
 	const char *metric;
@@ -831,6 +958,23 @@ int main(int argc, char **argv)
 			run_mem(n, &heap, &rss);
 			report(metric, n, want_rss ? rss : (heap - raw_heap) / n);
 		}
+	} else if (strcmp(metric, "deadline-late") == 0) {
+		if (impl == POOL) {
+			printf("skip %s %s no workers: a pool changes nothing\n",
+			       metric, impl_name);
+			return 0;
+		}
+		run_deadline_late(n);
+		for (long r = 0; r < runs; r++)
+			report(metric, n, run_deadline_late(n));
+	} else if (strcmp(metric, "deadline-set") == 0) {
+		if (impl != TOMB) {
+			printf("skip %s %s tomb only\n", metric, impl_name);
+			return 0;
+		}
+		run_deadline_set(n);
+		for (long r = 0; r < runs; r++)
+			report(metric, n, run_deadline_set(n));
 	} else if (!run_chan_metric(metric, n, runs)) {
 		printf("skip %s %s unknown metric\n", metric, impl_name);
 	}

@@ -25,6 +25,13 @@ else
 	runs=${BENCH_RUNS:-7} spawn_ns="1 100 1000" kill_ns="1 10 100 1000"
 	mem_n=10000
 fi
+# Deadlines (issue 22): the sizes of deadline-late, and the pending count
+# of deadline-set's large case.
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	deadline_ns="1 10" deadline_set_n=100
+else
+	deadline_ns="1 1000" deadline_set_n=10000
+fi
 
 # impl -> the program that measures it.
 declare -A prog=(
@@ -119,6 +126,13 @@ rounds read 1 pthread tomb
 for i in $impls; do measure "$i" hook 1; show "$i" hook 1; done
 for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; show "$i" mem "$mem_n"; done
 for i in $impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
+# Deadlines (issue 22): the timer against clock_nanosleep, in turns.
+for n in $deadline_ns; do
+	rounds deadline-late "$n" pthread tomb
+done
+for n in 1 "$deadline_set_n"; do
+	measure tomb deadline-set "$n"; show tomb deadline-set "$n"
+done
 
 # Channels (issue 18): tomb channels against the hand-made baselines in
 # bench.c (pthread: a mutex and two condition variables; a futex
@@ -225,6 +239,25 @@ awk '
 		for (n = 1; n <= 1000; n *= 10)
 			ratio("kill-read n=" n ": tomb / tomb kill-cond", "kill-read tomb " n, "kill-cond tomb " n, 1.25)
 		ratio("read: tomb_read / read+poll", "read tomb 1", "read pthread 1", 1.5)
+	}' "$raw.med"
+# Deadlines (issue 22).
+awk -v big="$deadline_set_n" '
+	{ m[$1 " " $2 " " $3] = $4 }
+	function ratio(label, a, b, target,   r) {
+		if (!(a in m) || !(b in m) || m[b] == 0) {
+			printf "  %-44s  n/a\n", label
+			return
+		}
+		r = m[a] / m[b]
+		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
+	}
+	END {
+		for (k in m) {
+			split(k, f, " ")
+			if (f[1] == "deadline-late" && f[2] == "tomb")
+				ratio("deadline-late n=" f[3] ": tomb / pthread", k, "deadline-late pthread " f[3], 2)
+		}
+		ratio("deadline-set: n=" big " / n=1", "deadline-set tomb " big, "deadline-set tomb 1", 2)
 	}' "$raw.med"
 awk '$1 == "mem" && $2 == "tomb" { printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", $4, $4 <= 256 ? "met" : "NOT MET" }' "$raw.med"
 echo

@@ -93,13 +93,15 @@ struct tomb_opts {
 	const char *name;   /* copied; names unnamed workers' threads too */
 	size_t stack_size;  /* bytes of stack per worker; 0: the system default */
 	tomb_pool_t *pool;  /* run workers on this pool's threads; NULL: new ones */
-	void *reserved_[4]; /* must be zero */
+	const struct timespec *deadline; /* CLOCK_MONOTONIC; see tomb_set_deadline */
+	void *reserved_[3]; /* must be zero */
 };
 
 /* A new tomb with options (NULL: the defaults).  NULL and errno EINVAL (a bad
- * option, a reserved field not zero, a pool being freed), ESRCH (the parent is dead), or
- * ENOMEM.  A child dies when its parent dies, with the parent's reason unless
- * it had one of its own; its death does not kill the parent, but the parent
+ * option, a reserved field not zero, a pool being freed), ESRCH (the parent
+ * is dead), ENOMEM, EAGAIN (a deadline, and no thread for the timer), or
+ * EOWNERDEAD (the parent or pool was made before a fork).  A child dies when
+ * its parent dies, with the parent's reason unless it had one of its own; its death does not kill the parent, but the parent
  * is not dead while a child is not: one wait on the root covers the tree.
  * Free children before their parent (EBUSY otherwise). */
 TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts);
@@ -492,6 +494,34 @@ TOMB_EXPORT int tomb_accept(tomb_t *t, int fd, struct sockaddr *addr,
 TOMB_EXPORT int tomb_connect(tomb_t *t, const struct sockaddr *addr,
                              socklen_t addrlen, int type, int *fdp,
                              const struct timespec *abstime) TOMB_WUR;
+
+/*
+ * Deadlines, like Go's context.WithDeadline: at its deadline (an absolute
+ * CLOCK_MONOTONIC time), a tomb still alive is killed with ETIMEDOUT and the
+ * message "deadline exceeded".  A deadline is not a worker: it never keeps a
+ * tomb alive.  One thread of the library's, the timer, serves every tomb of
+ * the process, and runs only while some deadline is pending; the callbacks
+ * of a tomb it kills (tomb_on_dying) run in it.  A child dies with its
+ * parent, so its deadline is in effect the earlier of its own and its
+ * ancestors'.
+ */
+
+/* Sets t's own deadline, moves it (earlier or later), or clears it (NULL).
+ * A deadline already passed kills t at once, in the calling thread.  0,
+ * EINVAL (NULL t, a bad deadline), ECANCELED (setting or moving on a tomb
+ * that is dying; clearing is always 0), or ENOMEM or EAGAIN (no memory or
+ * no thread for the timer; the deadline is then as it was). */
+TOMB_EXPORT int tomb_set_deadline(tomb_t *t, const struct timespec *abstime);
+
+/* The deadline in effect for t, like Go's ctx.Deadline(): the earliest of
+ * t's own and its ancestors', passed or not, into *out.  0, ENOENT when
+ * none of them has one, EINVAL for NULL t or out. */
+TOMB_EXPORT int tomb_deadline(const tomb_t *t, struct timespec *out);
+
+/* Kills t with from's reason and a copy of its message, in one call (e.g.
+ * a worker passing up the reason of a child tomb it waited on).  0, or
+ * EINVAL (NULL t or from, or from still alive). */
+TOMB_EXPORT int tomb_kill_from(tomb_t *t, const tomb_t *from);
 
 #ifdef __cplusplus
 }

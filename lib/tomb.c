@@ -24,7 +24,8 @@ TOMB_EXPORT const char *tomb_version(void)
 static int check_opts(const struct tomb_opts *o)
 {
 	if (o->lifetime < TOMB_LIFETIME_TOMB || o->lifetime > TOMB_LIFETIME_GROUP ||
-	    o->limit < 0 || (o->pool != NULL && o->stack_size != 0))
+	    o->limit < 0 || (o->pool != NULL && o->stack_size != 0) ||
+	    tomb__check_deadline(o->deadline) != 0)
 		return EINVAL; /* a pool's threads have the pool's stack size */
 	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
 		if (o->reserved_[i] != NULL)
@@ -155,8 +156,13 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	if (o->pool != NULL && (err = tomb__pool_use(o->pool)) != 0)
 		goto fail_adopted;
 	t->pool = o->pool;
+	if (o->deadline != NULL && (err = tomb__timer_set(t, o->deadline)) != 0)
+		goto fail_pool;
 	return t;
 
+fail_pool:
+	if (t->pool != NULL)
+		tomb__pool_unuse(t->pool);
 fail_adopted:
 	if (t->parent != NULL)
 		disown(t);
@@ -203,6 +209,7 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	/* Nobody else may use t from here on: that is the caller's promise. */
 	tomb__reap_take_tomb_locked(t, &b);
 	tomb__unlock(t);
+	tomb__timer_disarm(t); /* waits if the timer is killing t right now */
 
 	tomb__reap_join(&b);
 	if (t->parent != NULL)

@@ -8,6 +8,7 @@
 #ifndef TOMB_PRIVATE_H
 #define TOMB_PRIVATE_H
 
+#include "timer.h"
 #include "tomb.h"
 
 #include "join.h"
@@ -241,6 +242,10 @@ struct tomb {
 
 	/* The default message of a reason strerror does not know. */
 	char defmsg[32];
+
+	/* The tomb's own deadline and its place in the timer's heap, guarded
+	 * by the timer's mutex, not by mu (timer.h). */
+	struct tomb_timer_entry tmr;
 };
 
 /* The running workers' count, with mu held (or, from tomb_count, as a

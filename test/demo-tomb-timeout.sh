@@ -21,8 +21,20 @@ status=0
 # The worker says why it stopped before main says everyone has.
 awk '
 /^main: waiting for workers to finish$/ { w = NR }
-/^worker: shutting down because of: timeout after 200 ms$/ { s = NR }
-/^main: all workers finished .*: timeout after 200 ms$/ { f = NR }
-END { exit !(w && s && f && w < f && s < f) }' "$out" ||
+/^worker: the deadline is in [0-9]+ ms$/ { d = NR }
+/^worker: shutting down because of: deadline exceeded$/ { s = NR }
+/^main: all workers finished .*: deadline exceeded$/ { f = NR }
+END { exit !(w && d && s && f && w < f && d < s && s < f) }' "$out" ||
 	fail "the output is not in the promised order"
+
+# A job that ends first ends the run then, with its own reason: the
+# deadline, an hour away, keeps nothing alive.
+status=0
+"$demo" --timeout 3600000 --work 100 >"$out" || status=$?
+[ "$status" -eq 0 ] || fail "the early job exited $status, not 0"
+awk '
+/^worker: job done$/ { s = NR }
+/^main: all workers finished .*: job done$/ { f = NR }
+END { exit !(s && f && s < f) }' "$out" ||
+	fail "the early job did not end with its own reason"
 echo "PASS: tomb-timeout demo"

@@ -865,6 +865,35 @@ static void sc_pool(struct fault_ctx *c, const void *param)
 }
 
 /*
+ * tomb_set_deadline (issue 22): the first pending deadline makes the
+ * timer's condition variable (once per process, until one succeeds), grows
+ * the heap of deadlines and starts the timer thread; each of those may
+ * fail, and then the call returns that error and t has no deadline.  The
+ * run ends once the timer has exited, so that every run starts with none.
+ */
+static void sc_deadline(struct fault_ctx *c, const void *param)
+{
+	struct timespec d = tomb_deadline_ms(3600 * 1000), seen;
+	int base = thread_count(), err, want;
+	tomb_t *t = tomb_new();
+	bool before;
+
+	(void)param;
+	if (!CHECK(c, t != NULL))
+		return;
+	fault_arm();
+	before = fault_has_fired();
+	err = tomb_set_deadline(t, &d);
+	want = fault_want(before, 0);
+	fault_disarm();
+	CHECK_INT(c, "tomb_set_deadline", err, want);
+	CHECK_INT(c, "tomb_deadline", tomb_deadline(t, &seen), err == 0 ? 0 : ENOENT);
+	CHECK_INT(c, "clearing", tomb_set_deadline(t, NULL), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+	CHECK_INT(c, "threads", settled_thread_count(base), base);
+}
+
+/*
  * Every scenario.  A new public call gets a line here (pools: a run
  * function that makes a pool with nothing armed, arms around tomb_pool_new
  * and the tomb_go calls on a tomb that uses it, checks each result with
@@ -938,6 +967,7 @@ const struct fault_scenario fault_scenarios[] = {
 	{"tomb_pool_new, tomb_go on a pool", sc_pool, NULL, NULL},
 	{"no acquisition", sc_no_acquisition, NULL, NULL},
 	{"tomb_poll over 40 descriptors", sc_poll_many, NULL, NULL},
+	{"tomb_set_deadline", sc_deadline, NULL, NULL},
 };
 const size_t fault_nscenarios =
 	sizeof(fault_scenarios) / sizeof(fault_scenarios[0]);

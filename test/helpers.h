@@ -53,6 +53,9 @@ Suite *make_chan_suite(void);
 /* I/O that a kill interrupts (test_io.c). */
 Suite *make_io_suite(void);
 
+/* Deadlines (issue 22). */
+Suite *make_deadline_suite(void);
+
 /* Adds the leak fixture to tc: each test starts by recording the process's
  * thread and descriptor counts and ends by asserting they are back there. */
 void add_leak_check(TCase *tc);

@@ -14,10 +14,11 @@ floors='
 0 sys_linux deadline
 1 state
 2 join sleep cond fd hook
-3 kill pool chan chan_select poll io socket
-4 go
-5 wait signal report
-6 tomb
+3 kill kill_from pool
+4 chan chan_select poll io socket timer
+5 go
+6 wait signal report
+7 tomb
 '
 
 tmp=$(mktemp -d)

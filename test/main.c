@@ -27,6 +27,7 @@ int main(void)
 	srunner_add_suite(sr, make_race_suite());
 	srunner_add_suite(sr, make_chan_suite());
 	srunner_add_suite(sr, make_io_suite());
+	srunner_add_suite(sr, make_deadline_suite());
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

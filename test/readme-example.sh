@@ -14,6 +14,6 @@ awk '/^```c$/ { on = 1; next } /^```$/ { if (on) exit } on' \
 ${CC:-cc} -std=c11 -Wall -Wextra -Werror ${SANITIZER_CFLAGS:-} -I"$src/include" \
 	"$dir/example.c" "$build/lib/.libs/libtomb.a" -pthread -o "$dir/example"
 out=$("$dir/example")
-[ "$out" = "all workers finished: timeout" ] ||
+[ "$out" = "all workers finished: deadline exceeded" ] ||
 	{ echo "FAIL: the example printed: $out"; exit 1; }
 echo "PASS: README example"

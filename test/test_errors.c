@@ -2289,6 +2289,154 @@ START_TEST(test_pool_stats_null)
 }
 END_TEST
 
+/* Deadlines (issue 22): tomb_set_deadline, tomb_deadline, the deadline
+ * option, and tomb_kill_from. */
+
+START_TEST(test_new_opts_bad_deadline)
+{
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++) {
+		struct tomb_opts o = {.deadline = &bad_deadlines[i]};
+
+		errno = 0;
+		ck_assert_msg(tomb_new_opts(&o) == NULL, "deadline %zu", i);
+		ck_assert_int_eq(errno, EINVAL);
+	}
+}
+END_TEST
+
+START_TEST(test_new_opts_past_deadline)
+{
+	struct tomb_opts o = {.deadline = &past};
+	tomb_t *t = tomb_new_opts(&o);
+
+	ck_assert_ptr_nonnull(t);
+	ck_assert(tomb_dying(t));
+	ck_assert_int_eq(tomb_wait(t), ETIMEDOUT);
+	ck_assert_str_eq(tomb_errmsg(t), "deadline exceeded");
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_set_deadline_null)
+{
+	struct timespec d = tomb_deadline_ms(1000);
+
+	ck_assert_int_eq(tomb_set_deadline(failed_tomb(), &d), EINVAL);
+	ck_assert_int_eq(tomb_set_deadline(failed_tomb(), NULL), EINVAL);
+}
+END_TEST
+
+START_TEST(test_set_deadline_bad)
+{
+	tomb_t *t = new_tomb();
+	struct timespec d = tomb_deadline_ms(3600 * 1000), seen;
+
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
+	for (size_t i = 0; i < N_BAD_DEADLINES; i++)
+		ck_assert_msg(tomb_set_deadline(t, &bad_deadlines[i]) == EINVAL,
+		              "deadline %zu", i);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_deadline(t, &seen), 0); /* unchanged */
+	ck_assert(seen.tv_sec == d.tv_sec && seen.tv_nsec == d.tv_nsec);
+	ck_assert_int_eq(tomb_kill(t, EIO), 0);
+	/* Checked even when t is dying. */
+	ck_assert_int_eq(tomb_set_deadline(t, &bad_deadlines[0]), EINVAL);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_set_deadline_dying)
+{
+	tomb_t *t = new_tomb();
+	struct timespec d = tomb_deadline_ms(1000), seen;
+
+	ck_assert_int_eq(tomb_kill(t, 0), 0);
+	ck_assert_int_eq(tomb_set_deadline(t, &d), ECANCELED);
+	ck_assert_int_eq(tomb_set_deadline(t, &past), ECANCELED);
+	ck_assert_int_eq(tomb_deadline(t, &seen), ENOENT);
+	ck_assert_int_eq(tomb_err(t), 0); /* the provisional 0 stays */
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_set_deadline_clear_dying)
+{
+	tomb_t *t = new_tomb();
+	struct timespec d = tomb_deadline_ms(3600 * 1000), seen;
+
+	ck_assert_int_eq(tomb_set_deadline(t, &d), 0);
+	ck_assert_int_eq(tomb_kill(t, EIO), 0);
+	ck_assert_int_eq(tomb_set_deadline(t, NULL), 0);
+	ck_assert_int_eq(tomb_deadline(t, &seen), ENOENT);
+	ck_assert_int_eq(tomb_err(t), EIO);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_set_deadline_past)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_set_deadline(t, &past), 0);
+	ck_assert(tomb_dying(t));
+	ck_assert_int_eq(tomb_err(t), ETIMEDOUT);
+	ck_assert_str_eq(tomb_errmsg(t), "deadline exceeded");
+	ck_assert_int_eq(tomb_wait(t), ETIMEDOUT);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_deadline_null)
+{
+	tomb_t *t = new_tomb();
+	struct timespec out = {7, 7};
+
+	ck_assert_int_eq(tomb_deadline(failed_tomb(), &out), EINVAL);
+	ck_assert_int_eq(tomb_deadline(t, NULL), EINVAL);
+	ck_assert(out.tv_sec == 7 && out.tv_nsec == 7);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_deadline_none)
+{
+	tomb_t *t = new_tomb();
+	struct timespec out = {7, 7};
+
+	ck_assert_int_eq(tomb_deadline(t, &out), ENOENT);
+	ck_assert(out.tv_sec == 7 && out.tv_nsec == 7);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_kill_from_null)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_kill(t, EIO), 0);
+	ck_assert_int_eq(tomb_kill_from(failed_tomb(), t), EINVAL);
+	ck_assert_int_eq(tomb_kill_from(t, failed_tomb()), EINVAL);
+	ck_assert_int_eq(tomb_free(t), 0);
+	t = new_tomb();
+	ck_assert_int_eq(tomb_kill_from(t, failed_tomb()), EINVAL);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_kill_from_alive)
+{
+	tomb_t *t = new_tomb(), *from = new_tomb();
+
+	ck_assert_int_eq(tomb_kill_from(t, from), EINVAL);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_kill_from(t, t), EINVAL);
+	ck_assert(tomb_alive(t));
+	ck_assert_int_eq(tomb_free(from), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 /* ---- The suite: one test case per section of doc/errors.md ---- */
 
 /* ---- Channels (tomb_chan_*; doc/errors.md "Channels") ---- */
@@ -3756,5 +3904,18 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_connect_bad_type);
 	tcase_add_test(tc, test_connect_null_tomb);
 	tcase_add_test(tc, test_connect_dying);
+	/* Deadlines (issue 22). */
+	tc = tcase(s, "deadline");
+	tcase_add_test(tc, test_new_opts_bad_deadline);
+	tcase_add_test(tc, test_new_opts_past_deadline);
+	tcase_add_test(tc, test_set_deadline_null);
+	tcase_add_test(tc, test_set_deadline_bad);
+	tcase_add_test(tc, test_set_deadline_dying);
+	tcase_add_test(tc, test_set_deadline_clear_dying);
+	tcase_add_test(tc, test_set_deadline_past);
+	tcase_add_test(tc, test_deadline_null);
+	tcase_add_test(tc, test_deadline_none);
+	tcase_add_test(tc, test_kill_from_null);
+	tcase_add_test(tc, test_kill_from_alive);
 	return s;
 }
