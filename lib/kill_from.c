@@ -16,6 +16,8 @@ TOMB_EXPORT int tomb_kill_from(tomb_t *t, const tomb_t *from)
 
 	if (t == NULL || from == NULL || !tomb_dying(from))
 		return EINVAL;
+	if (tomb__inherited(t) || tomb__inherited(from))
+		return EOWNERDEAD; /* made before a fork */
 	/* The reason and its message are read as one pair, under from's lock:
 	 * a kill replacing a provisional 0 stores the reason, then the
 	 * message, and two lock-free reads could pair the new reason with the

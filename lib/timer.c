@@ -549,6 +549,8 @@ TOMB_EXPORT int tomb_set_deadline(tomb_t *t, const struct timespec *abstime)
 {
 	if (t == NULL || tomb__check_deadline(abstime) != 0)
 		return EINVAL;
+	if (tomb__inherited(t))
+		return EOWNERDEAD; /* made before a fork */
 	if (abstime != NULL && tomb_dying(t))
 		return ECANCELED;
 	return tomb__timer_set(t, abstime);

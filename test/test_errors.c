@@ -689,6 +689,13 @@ static int child_checks(tomb_t *t, tomb_pool_t *p, tomb_hook_t *hook)
 	CHECK(tomb_new_opts(&on_pool) == NULL && errno == EOWNERDEAD);
 	CHECK(tomb_pool_stats(p, &st) == EOWNERDEAD);
 	CHECK(tomb_pool_free(p) == EOWNERDEAD);
+	CHECK(tomb_set_deadline(t, &soon) == EOWNERDEAD);
+	CHECK(tomb_kill_from(t, t) == EINVAL); /* t alive: the check before */
+	{
+		struct timespec dl;
+
+		CHECK(tomb_deadline(t, &dl) == ENOENT); /* a read */
+	}
 	/* The reads tell the state at the fork. */
 	CHECK(tomb_alive(t) && tomb_count(t) == 1);
 	/* A tomb made here works (ThreadSanitizer does not support threads
