@@ -402,7 +402,7 @@ __attribute__((destructor)) static void timer_fini(void)
 	}
 	timer_unlock();
 	if (join)
-		pthread_join(th, NULL);
+		tomb__join(th);
 }
 
 /*
@@ -439,7 +439,7 @@ static bool stop_idle_locked(pthread_t *th, bool *was_claimed)
  * thread) and frees the heap's array. */
 static void finish_stop(pthread_t th, bool was_claimed)
 {
-	pthread_join(th, NULL);
+	tomb__join(th);
 	timer_lock();
 	if (was_claimed) {
 		claimed = false;
@@ -467,7 +467,7 @@ int tomb__timer_set(tomb_t *t, const struct timespec *abstime)
 
 	timer_lock();
 	while (abstime != NULL && claimed)
-		pthread_cond_wait(&fired_cv, &tmr_mu);
+		tomb__cond_wait(&fired_cv, &tmr_mu);
 	if (abstime != NULL && (err = timer_ready_locked()) != 0)
 		goto out;
 	if (abstime == NULL) {
@@ -513,7 +513,7 @@ out:
 	stop = abstime == NULL && stop_idle_locked(&idle, &was_claimed);
 	timer_unlock();
 	if (has_prev)
-		pthread_join(prev, NULL);
+		tomb__join(prev);
 	if (stop)
 		finish_stop(idle, was_claimed);
 	if (past)
@@ -538,7 +538,7 @@ void tomb__timer_disarm(tomb_t *t)
 		heap_remove(e);
 	e->has_deadline = false;
 	while (firing_now == e)
-		pthread_cond_wait(&fired_cv, &tmr_mu);
+		tomb__cond_wait(&fired_cv, &tmr_mu);
 	stop = stop_idle_locked(&idle, &was_claimed);
 	timer_unlock();
 	if (stop)
