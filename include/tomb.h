@@ -128,6 +128,14 @@ TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg);
 TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
                               void *arg);
 
+/* tomb_go with a copy of the size bytes at arg (a loop index, a small
+ * struct), which the library keeps until fn returns: fn receives a pointer
+ * to the copy, so that the caller's storage need not outlive the worker.
+ * size 0: fn receives NULL.  0, EINVAL (as tomb_go, or a NULL arg with size
+ * above 0), ENOMEM, or as tomb_go. */
+TOMB_EXPORT int tomb_go_copy(tomb_t *t, tomb_fn *fn, const void *arg,
+                             size_t size);
+
 /* tomb_go that never blocks: EBUSY when the limit is reached (ECANCELED if
  * t is dying then), else as tomb_go.  (With a limit, tomb_go blocks while the limit is reached, and
  * fails with ECANCELED if t is dying then, or EDEADLK if every running

@@ -8,6 +8,8 @@
 #include "tomb_private.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +45,9 @@ struct worker {
 	bool claimed;               /* a waiter joins it (tomb__claim_locked),
 	                             * under t->mu */
 	struct tomb_job job;        /* what a pool runs (pool.h) */
+	/* tomb_go_copy's copy of the argument (arg points here), freed with
+	 * the record, after the function has returned. */
+	_Alignas(max_align_t) unsigned char copy[];
 };
 
 static struct worker *worker_of_node(struct tomb_list *n)
@@ -321,8 +326,10 @@ static int take_slot_locked(tomb_t *t, bool may_block)
 	}
 }
 
+/* Starts a worker (or, with `helper`, one of the library's threads); with
+ * copy > 0, fn receives a copy of the copy bytes at arg instead of arg. */
 static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
-              bool may_block, bool helper)
+              size_t copy, bool may_block, bool helper)
 {
 	struct worker *w;
 	pthread_t th;
@@ -334,12 +341,18 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 		return EINVAL;
 	if (tomb__inherited(t))
 		return EOWNERDEAD; /* made before a fork */
-	w = malloc(sizeof(*w));
+	if (copy > SIZE_MAX - sizeof(*w))
+		return ENOMEM;
+	w = malloc(sizeof(*w) + copy);
 	if (w == NULL)
 		return ENOMEM;
 	w->t = t;
 	w->fn = fn;
 	w->arg = arg;
+	if (copy > 0) {
+		memcpy(w->copy, arg, copy);
+		w->arg = w->copy;
+	}
 	atomic_init(&w->tid, 0);
 	TOMB_ANN_ATOMIC(&w->tid);
 	atomic_init(&w->created, false);
@@ -428,18 +441,28 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 
 TOMB_EXPORT int tomb_go(tomb_t *t, tomb_fn *fn, void *arg)
 {
-	return go(t, NULL, fn, arg, true, false);
+	return go(t, NULL, fn, arg, 0, true, false);
 }
 
 TOMB_EXPORT int tomb_go_named(tomb_t *t, const char *name, tomb_fn *fn,
                               void *arg)
 {
-	return go(t, name, fn, arg, true, false);
+	return go(t, name, fn, arg, 0, true, false);
+}
+
+TOMB_EXPORT int tomb_go_copy(tomb_t *t, tomb_fn *fn, const void *arg,
+                             size_t size)
+{
+	if (arg == NULL && size > 0)
+		return EINVAL;
+	/* Cast: only copied from, never written (fn gets the copy). */
+	return go(t, NULL, fn, size > 0 ? (void *)(uintptr_t)arg : NULL, size,
+	          true, false);
 }
 
 TOMB_EXPORT int tomb_trygo(tomb_t *t, tomb_fn *fn, void *arg)
 {
-	return go(t, NULL, fn, arg, false, false);
+	return go(t, NULL, fn, arg, 0, false, false);
 }
 
 void tomb__helper_wait_last(tomb_t *t)
@@ -452,7 +475,7 @@ void tomb__helper_wait_last(tomb_t *t)
 
 int tomb__go_helper(tomb_t *t, const char *name, tomb_fn *fn, void *arg)
 {
-	return go(t, name, fn, arg, false, true);
+	return go(t, name, fn, arg, 0, false, true);
 }
 
 TOMB_EXPORT int tomb_set_limit(tomb_t *t, int limit)

@@ -984,6 +984,33 @@ START_TEST(test_go_named_null_tomb)
 }
 END_TEST
 
+START_TEST(test_go_copy_null_arg)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_go_copy(t, worker_return_arg, NULL, sizeof(int)),
+	                 EINVAL);
+	ck_assert(tomb_alive(t));
+	ck_assert_uint_eq(tomb_count(t), 0);
+	ck_assert_int_eq(tomb_go_copy(NULL, worker_return_arg, &zero,
+	                              sizeof(zero)), EINVAL);
+	ck_assert_int_eq(tomb_go_copy(t, NULL, &zero, sizeof(zero)), EINVAL);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
+START_TEST(test_go_copy_huge)
+{
+	tomb_t *t = new_tomb();
+
+	ck_assert_int_eq(tomb_go_copy(t, worker_return_arg, &zero, SIZE_MAX),
+	                 ENOMEM);
+	ck_assert(tomb_alive(t));
+	ck_assert_uint_eq(tomb_count(t), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 START_TEST(test_go_named_null_fn)
 {
 	tomb_t *t = new_tomb();
@@ -3705,6 +3732,8 @@ Suite *make_errors_suite(void)
 	tcase_add_test(tc, test_go_fn_returns_edying_alive);
 	tcase_add_test(tc, test_go_named_null_tomb);
 	tcase_add_test(tc, test_go_named_null_fn);
+	tcase_add_test(tc, test_go_copy_null_arg);
+	tcase_add_test(tc, test_go_copy_huge);
 	tcase_add_test(tc, test_go_named_dead);
 	tcase_add_test(tc, test_go_named_null_name);
 	tcase_add_test(tc, test_go_named_long_name);

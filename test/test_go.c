@@ -402,6 +402,47 @@ START_TEST(test_go_from_worker)
 }
 END_TEST
 
+/* tomb_go_copy: each worker gets its own copy of the loop index, though
+ * the caller's variable changes (and is gone) before the workers run. */
+struct seen {
+	atomic_int count[64];
+};
+
+static struct seen copy_seen;
+
+static int worker_marks_copy(tomb_t *t, void *arg)
+{
+	int i = *(const int *)arg;
+
+	(void)t;
+	if (i >= 0 && i < 64)
+		atomic_fetch_add(&copy_seen.count[i], 1);
+	return 0;
+}
+
+static int worker_gets_null(tomb_t *t, void *arg)
+{
+	(void)t;
+	return arg == NULL ? 0 : EPROTO;
+}
+
+START_TEST(test_go_copy_loop_index)
+{
+	struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP};
+	tomb_t *t = tomb_new_opts(&o);
+
+	for (int i = 0; i < 64; i++)
+		atomic_init(&copy_seen.count[i], 0);
+	for (int i = 0; i < 64; i++)
+		ck_assert_int_eq(tomb_go_copy(t, worker_marks_copy, &i, sizeof(i)), 0);
+	ck_assert_int_eq(tomb_go_copy(t, worker_gets_null, NULL, 0), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	for (int i = 0; i < 64; i++)
+		ck_assert_int_eq(atomic_load(&copy_seen.count[i]), 1);
+	ck_assert_int_eq(tomb_free(t), 0);
+}
+END_TEST
+
 Suite *make_go_suite(void)
 {
 	Suite *s = suite_create("go");
@@ -425,6 +466,7 @@ Suite *make_go_suite(void)
 	tcase_add_test(tc, test_worker_returns_still_alive);
 	tcase_add_test(tc, test_worker_returns_edying_while_dying);
 	tcase_add_test(tc, test_go_from_worker);
+	tcase_add_test(tc, test_go_copy_loop_index);
 	suite_add_tcase(s, tc);
 	return s;
 }
