@@ -29,6 +29,18 @@
 #define UNDER_TSAN 0
 #endif
 
+/* Whether AddressSanitizer watches this build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+#ifndef UNDER_ASAN
+#define UNDER_ASAN 0
+#endif
+
 /* The suites, one per module, chained by main.c. */
 Suite *make_state_suite(void);
 Suite *make_kill_suite(void);
