@@ -89,10 +89,16 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 			fire = true;
 		}
 		tomb__settle_locked(t);
-	} else if (reason != 0 && reason != TOMB_EDYING &&
-	           atomic_load_explicit(&t->reason, memory_order_relaxed) == 0) {
-		/* The provisional 0 gives way to the first non-zero reason. */
-		set_reason_locked(t, reason, owned, smsg);
+	} else {
+		if (reason != 0 && reason != TOMB_EDYING &&
+		    atomic_load_explicit(&t->reason, memory_order_relaxed) == 0) {
+			/* The provisional 0 gives way to the first non-zero
+			 * reason. */
+			set_reason_locked(t, reason, owned, smsg);
+		}
+		/* A dying errgroup or group child may be dead once its
+		 * parent is dying too: this may be the parent's kill. */
+		tomb__settle_locked(t);
 	}
 	return fire;
 }

@@ -103,6 +103,12 @@ void tomb__child_gone_locked(tomb_t *p)
 	tomb__settle_locked(p);
 }
 
+bool tomb__may_be_dead_locked(const tomb_t *t)
+{
+	return t->lifetime == TOMB_LIFETIME_TOMB || t->waited ||
+	       (t->parent != NULL && tomb_dying(t->parent));
+}
+
 void tomb__settle_locked(tomb_t *t)
 {
 	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
@@ -114,6 +120,8 @@ void tomb__settle_locked(tomb_t *t)
 			tomb__cond_broadcast(&t->dead_cv);
 			return;
 		}
+		if (!tomb__may_be_dead_locked(t))
+			return; /* its owner's wait (or its parent's death) settles it */
 		atomic_fetch_or(&t->state, TOMB_S_DEAD);
 		tomb__cond_broadcast(&t->dead_cv);
 		if (t->dead_fd >= 0)

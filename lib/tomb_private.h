@@ -33,6 +33,10 @@
  *                           and children ends-------------------> DEAD
  *   ALIVE --kill with none of those left-------------------------> DEAD
  *
+ * With the errgroup and group lifetimes DEAD waits, in addition, for the
+ * owner's wait or the parent's death (tomb__may_be_dead_locked): the step
+ * to DEAD is then taken by the wait, or by the parent's kill of t.
+ *
  * Both bits are set only under `mu`, and DEAD is set in the same critical
  * section that makes "dying and live == 0 and firing == 0 and helpers == 0
  * and children_live == 0" true, so nobody can observe a tomb in that
@@ -170,7 +174,7 @@ struct tomb {
 	pthread_cond_t slot_cv;
 
 	/* Someone has called tomb_wait or tomb_timedwait (for the lifetime
-	 * rule, tomb__idle_dies_locked). */
+	 * rule, tomb__idle_dies_locked, and for tomb__may_be_dead_locked). */
 	bool waited;
 
 	/* Workers whose function has returned, ever.  tomb_go compares it before
@@ -305,10 +309,21 @@ bool tomb__idle_dies_locked(const tomb_t *t, bool returned);
  * not dead), the condition of tomb__idle_dies_locked. */
 bool tomb__idle_locked(const tomb_t *t);
 
+/* With mu held, t dying and nothing of it running: whether t may be DEAD
+ * yet.  With tomb.v2's lifetime, at once.  With errgroup's and group's,
+ * only once its owner waits (`waited`), so that a tomb_go after an error,
+ * or after another worker returned, is accepted as Go's Go accepts it, and
+ * the wait still returns the first reason; or once its parent is dying (the
+ * tree shuts down, and a parent's waiter must not wait for an owner that
+ * may never wait).  The wait, and the parent's kill of its child, settle
+ * t (wait.c, kill.c). */
+bool tomb__may_be_dead_locked(const tomb_t *t);
+
 /* With t->mu held: sets DEAD if t is dying with no live worker, no running
- * callback, no helper and no child that is not dead; makes the dead
- * descriptor readable, and tells the parent (taking its mu, and so on up
- * the tree).  Broadcasts dead_cv (see there). */
+ * callback, no helper and no child that is not dead, and it may be dead
+ * yet (tomb__may_be_dead_locked); makes the dead descriptor readable, and
+ * tells the parent (taking its mu, and so on up the tree).  Broadcasts
+ * dead_cv (see there). */
 void tomb__settle_locked(tomb_t *t);
 
 /* With p->mu held: one of p's children is DEAD or freed (uncounts it from

@@ -59,6 +59,7 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 	tomb__lock(t);
 	t->waiters++; /* from here t cannot be freed under us */
 	t->waited = true;
+	tomb__settle_locked(t); /* an errgroup or group tomb may be dead now */
 	for (;;) {
 		uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
 

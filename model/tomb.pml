@@ -201,6 +201,9 @@
  *   - state is only ever ALIVE, DYING or DEAD (dead implies dying);
  *     `waking` and the zombie list only while dying; only waiters count
  *     in `joining` (so tomb_free is EBUSY while one joins threads);
+ *   - an errgroup or group tomb is not DEAD before its owner waits (so
+ *     MAIN's tomb_go calls are never refused with ESRCH then), and its
+ *     wait makes it DEAD once nothing runs;
  *   - DEAD only once every worker function has returned, and no worker
  *     starts after DEAD;
  *   - once dying, the reason is the first non-zero reason any kill gave
@@ -254,6 +257,14 @@
  *      published `created`): the thread returns and frees its record
  *      before go writes w->made and `created` to it (assertion
  *      refs[w] > 0: a write to a freed record).
+ *  13  an errgroup or group tomb is DEAD as soon as it is dying with
+ *      nothing running, before its owner waits (as before issue 16): W1's
+ *      error, or its return under the group lifetime, makes t DEAD before
+ *      MAIN's second tomb_go, which fails with ESRCH where Go's Go runs
+ *      the function (assertion in take_slot).
+ *  14  the wait does not settle t when it sets `waited`: an errgroup or
+ *      group tomb that was dying with nothing running when its owner began
+ *      to wait is never DEAD, and the wait blocks forever.
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -409,11 +420,20 @@ inline note_kill(r) {
 }
 
 /* tomb__settle_locked (no callbacks, helpers or children), with mu held.
+ * An errgroup or group tomb is not DEAD before its owner waits
+ * (tomb__may_be_dead_locked; the parent's death, the other way, is not
+ * modelled): MUTANT 13 lets it be, and MAIN's second tomb_go then fails
+ * with ESRCH (the assertion in take_slot).
  * Only mu's holders read the DEAD bit; a sleeper compares the state only
  * with a value that is not dying. */
+#if MUTANT == 13
+#define MAY_BE_DEAD 1
+#else
+#define MAY_BE_DEAD (lifetime == LT_TOMB || waited)
+#endif
 inline settle() {
 	if
-	:: is_dying && !is_dead && live == 0 ->
+	:: is_dying && !is_dead && live == 0 && MAY_BE_DEAD ->
 		state = state | S_DEAD;
 		dead_cv = 0 /* pthread_cond_broadcast */
 	:: else
@@ -648,6 +668,9 @@ inline worker_return(me, rc, kr, kd, prev, hp, fire) {
 #define SLOT_LOST (swaited && is_dying)
 #endif
 inline take_slot(w, err, swaited, ebefore) {
+	/* Before its owner waits, an errgroup or group tomb is never DEAD:
+	 * every tomb_go is accepted, as Go's Go is. */
+	assert(lifetime == LT_TOMB || waited || !is_dead);
 	if
 	:: SLOT_LOST -> err = ECANCELED
 	:: !SLOT_LOST && is_dead -> err = ESRCH
@@ -902,6 +925,9 @@ inline timedwait(me, timed, err, r, to, hz, z, zl, cl, act, kd, fire) {
 	atomic { !mu -> mu = 1; assert(!freed);
 		waiters++;
 		waited = 1;
+#if MUTANT != 14
+		settle(); /* the wait may make an errgroup or group tomb DEAD */
+#endif
 		wait_decide(me, timed, act, kd, to, cl) };
 	do
 	:: act == W_KILL ->

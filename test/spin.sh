@@ -112,7 +112,7 @@ verify model &
 model_pid=$!
 verify mutant6 -DMUTANT=6 &
 mutant6_pid=$!
-for n in 1 2 3 4 5 7 8 9 10 11 12; do
+for n in 1 2 3 4 5 7 8 9 10 11 12 13 14; do
 	verify mutant$n -DMUTANT=$n || true
 done
 wait $model_pid || true
@@ -130,6 +130,8 @@ must_fail mutant9 'assertion violated (((started'
 must_fail mutant10 'assertion violated ((((cl&'
 must_fail mutant11 'assertion violated (refs'
 must_fail mutant12 'assertion violated (err!=14)'
+must_fail mutant13 'assertion violated (((lifetime'
+must_fail mutant14 'invalid end state'
 must_pass mutant6
 [ $keep -eq 0 ] || echo "the verifiers and their reports are kept in $work"
 exit $status

@@ -4,6 +4,9 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
+#include <time.h>
 
 static tomb_t *new_with(int lifetime)
 {
@@ -171,6 +174,119 @@ START_TEST(test_group_error_after_zero)
 }
 END_TEST
 
+/* 1 if fd is readable now, else 0. */
+static int fd_readable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, 0) == 1 && (p.revents & POLLIN) ? 1 : 0;
+}
+
+/* A worker that records that it ran, and returns 0. */
+static int note_ran(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_store((atomic_int *)arg, 1);
+	return 0;
+}
+
+/* errgroup: a Go after an error, once no worker runs, is still accepted
+ * (errgroup's Go runs the function) and the wait returns the first error:
+ * a dying errgroup tomb is not dead before its owner waits. */
+START_TEST(test_errgroup_go_after_error)
+{
+	for (int round = 0; round < test_rounds(200); round++) {
+		tomb_t *t = new_with(TOMB_LIFETIME_ERRGROUP);
+		atomic_int ran = 0;
+		int eio = EIO;
+
+		ck_assert_int_eq(tomb_go(t, worker_return_arg, &eio), 0);
+		/* Its return killed t and uncounted it in one step. */
+		ck_assert_int_eq(tomb_wait_dying(t, NULL), 0);
+		ck_assert_uint_eq(tomb_count(t), 0);
+		ck_assert_int_eq(tomb_go(t, note_ran, &ran), 0);
+		ck_assert_int_eq(tomb_wait(t), EIO);
+		ck_assert_int_eq(atomic_load(&ran), 1);
+		/* Dead once waited: an errgroup tomb is not reused. */
+		ck_assert_int_eq(tomb_go(t, note_ran, &ran), ESRCH);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+}
+END_TEST
+
+/* group: tomb_go(a); tomb_go(b) where a returns at once runs both, as
+ * pkg/group does (b starts on a dying tomb), every time. */
+START_TEST(test_group_second_go_after_first_return)
+{
+	for (int round = 0; round < test_rounds(200); round++) {
+		tomb_t *t = new_with(TOMB_LIFETIME_GROUP);
+		atomic_int ran = 0;
+		int zero = 0;
+
+		ck_assert_int_eq(tomb_go(t, worker_return_arg, &zero), 0);
+		ck_assert_int_eq(tomb_wait_dying(t, NULL), 0); /* a returned */
+		ck_assert_int_eq(tomb_go(t, note_ran, &ran), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(atomic_load(&ran), 1);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+}
+END_TEST
+
+/* errgroup and group: a kill with nothing running leaves the tomb dying,
+ * not dead, until a wait, which returns at once, even a wait of no time;
+ * the dead descriptor turns readable then. */
+START_TEST(test_group_dead_only_once_waited)
+{
+	static const int lifetimes[] = {TOMB_LIFETIME_ERRGROUP,
+	                                TOMB_LIFETIME_GROUP};
+
+	for (size_t i = 0; i < 2; i++) {
+		tomb_t *t = new_with(lifetimes[i]);
+		struct timespec now;
+		int fd, reason = -1;
+
+		fd = tomb_dead_fd(t);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(tomb_kill(t, EPIPE), 0);
+		ck_assert_int_eq(fd_readable(fd), 0);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_int_eq(tomb_timedwait(t, &now, &reason), 0);
+		ck_assert_int_eq(reason, EPIPE);
+		ck_assert_int_eq(fd_readable(fd), 1);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+}
+END_TEST
+
+/* A dying errgroup child that nobody waits for is dead once its parent is
+ * dying: the parent's wait does not wait for an owner's wait that may never
+ * come.  The child dying first, then the parent; and the parent's kill
+ * making both dying. */
+START_TEST(test_errgroup_child_dead_with_parent)
+{
+	for (int child_first = 0; child_first < 2; child_first++) {
+		tomb_t *p = tomb_new();
+		struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP,
+		                      .parent = p};
+		tomb_t *c;
+
+		ck_assert_ptr_nonnull(p);
+		c = tomb_new_opts(&o);
+		ck_assert_ptr_nonnull(c);
+		if (child_first) {
+			ck_assert_int_eq(tomb_kill(c, EIO), 0);
+			ck_assert(tomb_dying(c));
+		}
+		ck_assert_int_eq(tomb_kill(p, EPIPE), 0);
+		ck_assert_int_eq(tomb_wait(p), EPIPE);
+		ck_assert_int_eq(tomb_wait(c), child_first ? EIO : EPIPE);
+		ck_assert_int_eq(tomb_free(c), 0);
+		ck_assert_int_eq(tomb_free(p), 0);
+	}
+}
+END_TEST
+
 Suite *make_lifetime_suite(void)
 {
 	Suite *s = suite_create("lifetime");
@@ -187,6 +303,10 @@ Suite *make_lifetime_suite(void)
 	tcase_add_test(tc, test_group_error_not_masked);
 	tcase_add_test(tc, test_group_graceful_shutdown);
 	tcase_add_test(tc, test_group_error_after_zero);
+	tcase_add_test(tc, test_errgroup_go_after_error);
+	tcase_add_test(tc, test_group_second_go_after_first_return);
+	tcase_add_test(tc, test_group_dead_only_once_waited);
+	tcase_add_test(tc, test_errgroup_child_dead_with_parent);
 	suite_add_tcase(s, tc);
 	return s;
 }
