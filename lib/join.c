@@ -82,23 +82,62 @@ void tomb__join_claimed_locked(tomb_t *t, const pthread_t *th, size_t n)
 	tomb__cond_broadcast(&t->dead_cv);
 }
 
-void tomb__join_tree_locked(tomb_t *t)
+/* With c->mu held, c a child pinned by the caller: unpins it, under its
+ * parent's mu, which the caller holds. */
+static void unpin_locked(tomb_t *p, tomb_t *c)
 {
-	struct tomb_list *n;
+	if (--c->pinned == 0)
+		tomb__cond_broadcast(&p->dead_cv); /* for tomb_free(c) */
+}
 
-	tomb__join_dead_locked(t);
-	/* Each child, pinned against tomb_free while t->mu is released.  A
-	 * child's sibling link stays valid while it is pinned. */
-	tomb__list_for_each(n, &t->children) {
-		tomb_t *c = tomb__list_entry(n, tomb_t, sibling);
+/* The child after c in c's parent's list, or NULL (with the parent's mu
+ * held; c is pinned, so its link is valid). */
+static tomb_t *next_sibling_locked(tomb_t *c)
+{
+	struct tomb_list *n = c->sibling.next;
 
-		c->pinned++;
-		tomb__unlock(t);
-		tomb__lock(c);
-		tomb__join_tree_locked(c);
+	return n == &c->parent->children ? NULL
+	                                 : tomb__list_entry(n, tomb_t, sibling);
+}
+
+void tomb__join_tree_locked(tomb_t *root)
+{
+	/* Depth first, in a loop, not a recursion (the stack stays the same at
+	 * any depth), holding one lock at a time: c is the tomb whose threads
+	 * were just joined, locked.  Every tomb on the way from root down to c
+	 * (root excepted) is pinned against tomb_free, under its parent's mu,
+	 * so that its sibling link stays valid while its parent's mu is
+	 * released.  The tree is DEAD, so no child is added meanwhile. */
+	tomb_t *c = root;
+
+	tomb__join_dead_locked(c);
+	for (;;) {
+		tomb_t *next;
+
+		if (!tomb__list_empty(&c->children)) {
+			/* Down to c's first child. */
+			next = tomb__list_entry(c->children.next, tomb_t, sibling);
+		} else {
+			/* Up until a tomb on the way has a next sibling. */
+			for (;;) {
+				tomb_t *p = c->parent;
+
+				if (c == root)
+					return; /* with root's mu held, as called */
+				tomb__unlock(c);
+				tomb__lock(p);
+				next = next_sibling_locked(c);
+				unpin_locked(p, c);
+				c = p;
+				if (next != NULL)
+					break;
+			}
+		}
+		/* c is next's parent, locked. */
+		next->pinned++;
 		tomb__unlock(c);
-		tomb__lock(t);
-		if (--c->pinned == 0)
-			tomb__cond_broadcast(&t->dead_cv); /* for tomb_free(c) */
+		tomb__lock(next);
+		c = next;
+		tomb__join_dead_locked(c);
 	}
 }

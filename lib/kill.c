@@ -103,7 +103,10 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 	return fire;
 }
 
-void tomb__after_kill(tomb_t *t)
+/* The first part of a kill's tail, after tomb__kill_locked returned true:
+ * wakes the sleepers on `state`, then takes mu and clears `waking`.
+ * Returns with mu held. */
+static void wake_sleepers(tomb_t *t)
 {
 	/* Only this thread, the killer, sets `waking` and `kill_fires`, and a
 	 * tomb starts dying once: it reads its own writes without mu.  While
@@ -115,11 +118,70 @@ void tomb__after_kill(tomb_t *t)
 		t->waking = false;
 		tomb__cond_broadcast(&t->dead_cv); /* for tomb_free */
 	}
+}
+
+void tomb__after_kill(tomb_t *t)
+{
+	wake_sleepers(t);
 	if (t->kill_fires) {
 		t->kill_fires = false;
 		tomb__fire_hooks_locked(t);
 	}
 	tomb__unlock(t);
+}
+
+/*
+ * The tombs that a parent's death killed (tomb__kill_child), whose
+ * callbacks this thread has still to run, oldest first, linked through
+ * their `fire_next`; and whether a call further up this thread's stack is
+ * running them (`draining`).  A child's callbacks kill its own children, so
+ * run where they are found they would nest once per level of the tree; run
+ * from this queue by the outermost tomb__kill_child, the stack stays the
+ * same at any depth.  Each tomb here has `firing` counted (its kill did it),
+ * so it is neither DEAD nor freed before its callbacks have run.  Only this
+ * thread touches the queue and its tombs' `fire_next`.
+ */
+static _Thread_local struct {
+	tomb_t *head, *tail;
+	bool draining;
+} orphans;
+
+void tomb__kill_child(tomb_t *c, int reason, const char *smsg)
+{
+	bool fires;
+
+	tomb__lock(c);
+	if (!tomb__kill_locked(c, reason, NULL, smsg)) {
+		tomb__unlock(c);
+		return;
+	}
+	tomb__unlock(c);
+	/* Its sleepers are woken now, as by any kill; its callbacks, later
+	 * in this call or in the one that runs the queue. */
+	wake_sleepers(c);
+	fires = c->kill_fires;
+	c->kill_fires = false;
+	tomb__unlock(c);
+	if (!fires)
+		return;
+	c->fire_next = NULL;
+	if (orphans.tail != NULL)
+		orphans.tail->fire_next = c;
+	else
+		orphans.head = c;
+	orphans.tail = c;
+	if (orphans.draining)
+		return;
+	orphans.draining = true;
+	while ((c = orphans.head) != NULL) {
+		orphans.head = c->fire_next;
+		if (orphans.head == NULL)
+			orphans.tail = NULL;
+		tomb__lock(c);
+		tomb__fire_hooks_locked(c); /* may queue c's children */
+		tomb__unlock(c);
+	}
+	orphans.draining = false;
 }
 
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg)

@@ -82,24 +82,69 @@ bool tomb__idle_dies_locked(const tomb_t *t, bool returned)
 	return t->lifetime == TOMB_LIFETIME_TOMB ? returned : t->waited;
 }
 
-/* With p->mu not held and its child's held: the child is now DEAD. */
-static void child_died(tomb_t *p)
+/* With p->mu held, one of p's children DEAD or freed: uncounts it, and
+ * wakes p's waiter if the lifetime rule now applies to p.  An errgroup or
+ * group tomb whose owner waits may be due to die with 0: its waiter makes
+ * that kill itself, outside the child's lock (tomb_timedwait).  A tomb.v2
+ * tomb does not die of its children's deaths. */
+static void uncount_child_locked(tomb_t *p)
 {
-	tomb__lock(p);
-	tomb__child_gone_locked(p);
-	tomb__unlock(p);
+	p->children_live--;
+	if (p->waiters > 0 && tomb__idle_locked(p) &&
+	    tomb__idle_dies_locked(p, false))
+		tomb__cond_broadcast(&p->dead_cv);
+}
+
+/* With t->mu held: the settle of t alone.  Whether it made t DEAD (then
+ * its parent has to be told). */
+static bool settle_one_locked(tomb_t *t)
+{
+	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
+
+	if (!(s & TOMB_S_DYING) || (s & TOMB_S_DEAD) || !tomb__idle_locked(t) ||
+	    t->firing > 0)
+		return false;
+	if (t->helpers > 0) {
+		/* Only helpers are left: they stop now. */
+		tomb__cond_broadcast(&t->dead_cv);
+		return false;
+	}
+	if (!tomb__may_be_dead_locked(t))
+		return false; /* its owner's wait (or its parent's death) settles it */
+	atomic_fetch_or(&t->state, TOMB_S_DEAD);
+	tomb__cond_broadcast(&t->dead_cv);
+	if (t->dead_fd >= 0)
+		tomb__event_signal(t->dead_fd);
+	return true;
+}
+
+/* With t->mu held: t's parent learns that t is DEAD, and so on up the tree
+ * while each ancestor becomes DEAD in turn.  Hand over hand, in a loop:
+ * each ancestor is locked before the one below it (which this call locked)
+ * is released, so that at most two locks besides the caller's are held,
+ * and the stack stays the same at any depth.  An ancestor released here
+ * may be freed at once by its waiter, whose disown then waits for the
+ * next ancestor's lock, held here. */
+static void tell_ancestors_locked(tomb_t *t)
+{
+	tomb_t *held = NULL; /* the ancestor this call holds, if any */
+
+	for (tomb_t *p = t->parent; p != NULL; p = p->parent) {
+		tomb__lock(p);
+		if (held != NULL)
+			tomb__unlock(held);
+		held = p;
+		uncount_child_locked(p);
+		if (!settle_one_locked(p))
+			break;
+	}
+	if (held != NULL)
+		tomb__unlock(held);
 }
 
 void tomb__child_gone_locked(tomb_t *p)
 {
-	p->children_live--;
-	/* An errgroup or group tomb whose owner waits may now be due to die
-	 * with 0: its waiter makes that kill itself, outside the child's
-	 * lock (tomb_timedwait).  A tomb.v2 tomb does not die of its
-	 * children's deaths. */
-	if (p->waiters > 0 && tomb__idle_locked(p) &&
-	    tomb__idle_dies_locked(p, false))
-		tomb__cond_broadcast(&p->dead_cv);
+	uncount_child_locked(p);
 	tomb__settle_locked(p);
 }
 
@@ -111,24 +156,8 @@ bool tomb__may_be_dead_locked(const tomb_t *t)
 
 void tomb__settle_locked(tomb_t *t)
 {
-	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);
-
-	if ((s & TOMB_S_DYING) && !(s & TOMB_S_DEAD) && tomb__idle_locked(t) &&
-	    t->firing == 0) {
-		if (t->helpers > 0) {
-			/* Only helpers are left: they stop now. */
-			tomb__cond_broadcast(&t->dead_cv);
-			return;
-		}
-		if (!tomb__may_be_dead_locked(t))
-			return; /* its owner's wait (or its parent's death) settles it */
-		atomic_fetch_or(&t->state, TOMB_S_DEAD);
-		tomb__cond_broadcast(&t->dead_cv);
-		if (t->dead_fd >= 0)
-			tomb__event_signal(t->dead_fd);
-		if (t->parent != NULL)
-			child_died(t->parent);
-	}
+	if (settle_one_locked(t))
+		tell_ancestors_locked(t);
 }
 
 /* tomb.h's inline tomb_dying reads the state word where these put it. */

@@ -48,7 +48,7 @@ static void kill_child(tomb_t *parent, void *child)
 	reason = atomic_load_explicit(&parent->reason, memory_order_relaxed);
 	msg = atomic_load_explicit(&parent->msg, memory_order_relaxed);
 	tomb__unlock(parent);
-	tomb__kill(child, reason, NULL, msg);
+	tomb__kill_child(child, reason, msg);
 }
 
 /* Makes c, fully made and seen by nobody yet, a child of p: 0, or ESRCH if

@@ -119,8 +119,9 @@ struct tomb {
 
 	/* Trees (tomb.c).  The parent tomb (fixed at creation; NULL for a
 	 * root), and the hook on the parent that kills this tomb when the
-	 * parent dies.  Lock order: a child's mu may be held while its
-	 * parent's is taken, never the other way round. */
+	 * parent dies.  Lock order: a tomb's mu may be held while an
+	 * ancestor's is taken, never the other way round (a settle holds at
+	 * most three on one path up: state.c). */
 	tomb_t *parent;
 	tomb_hook_t parent_hook;
 
@@ -229,6 +230,11 @@ struct tomb {
 	bool waking;
 	bool kill_fires;
 
+	/* The next tomb in the queue of kill.c's tomb__kill_child, touched
+	 * only by the thread that made t dying, between its kill and the run
+	 * of t's callbacks (`firing` is counted meanwhile). */
+	tomb_t *fire_next;
+
 	/* Threads in tomb_off waiting for a running callback to return. */
 	uint32_t off_waiters;
 
@@ -322,8 +328,9 @@ bool tomb__may_be_dead_locked(const tomb_t *t);
 /* With t->mu held: sets DEAD if t is dying with no live worker, no running
  * callback, no helper and no child that is not dead, and it may be dead
  * yet (tomb__may_be_dead_locked); makes the dead descriptor readable, and
- * tells the parent (taking its mu, and so on up the tree).  Broadcasts
- * dead_cv (see there). */
+ * tells the parent, and so on up the tree while each ancestor becomes DEAD
+ * in turn (in a loop, hand over hand: at most two ancestors' locks held at
+ * once, besides t's).  Broadcasts dead_cv (see there). */
 void tomb__settle_locked(tomb_t *t);
 
 /* With p->mu held: one of p's children is DEAD or freed (uncounts it from
@@ -341,7 +348,8 @@ void tomb__child_gone_locked(tomb_t *p);
 void tomb__join_dead_locked(tomb_t *t);
 
 /* join.c, with t->mu held and t DEAD (so every descendant is DEAD too):
- * tomb__join_dead_locked on t and on each descendant. */
+ * tomb__join_dead_locked on t and on each descendant, depth first, in a
+ * loop (one lock held at a time, the stack the same at any depth). */
 void tomb__join_tree_locked(tomb_t *t);
 
 /* join.c, with t->mu held: joins the n claimed threads th (go.c's
@@ -385,6 +393,13 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg);
 
 /* tomb__kill_locked with the locking and tomb__after_kill around it. */
 void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
+
+/* tomb__kill for a child c that its parent's death kills (called from the
+ * parent's callback): the same, but c's own callbacks, which kill c's
+ * children in turn, run from a queue of this thread's, not nested in this
+ * call, so that a kill's stack does not grow with the depth of the tree.
+ * They have all run when the outermost such call returns. */
+void tomb__kill_child(tomb_t *c, int reason, const char *smsg);
 
 /* The rest of a kill, without mu, after tomb__kill_locked returned true:
  * wakes the threads asleep on `state` (tomb_sleep, tomb_wait_dying and,

@@ -3,6 +3,9 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <semaphore.h>
+#include <stdlib.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -308,6 +311,85 @@ START_TEST(test_race_kill_and_children)
 }
 END_TEST
 
+/*
+ * Deep trees (issue 16): a kill that runs down a chain of DEEP tombs and a
+ * settle that runs up it take the same stack at any depth, so a thread with
+ * the smallest stack tomb_new_opts accepts survives both, and a wait on the
+ * root joins the whole chain.
+ */
+#define DEEP 10000
+
+/* A chain of DEEP tombs, each the child of the one before; the leaf gets
+ * leaf_stack (0: the default). */
+static tomb_t **make_chain(size_t leaf_stack)
+{
+	tomb_t **c = calloc(DEEP, sizeof(*c));
+
+	ck_assert_ptr_nonnull(c);
+	for (int i = 0; i < DEEP; i++) {
+		struct tomb_opts o = {.parent = i > 0 ? c[i - 1] : NULL};
+
+		if (i == DEEP - 1)
+			o.stack_size = leaf_stack;
+		c[i] = tomb_new_opts(&o);
+		ck_assert_msg(c[i] != NULL, "level %d: %s", i, strerror(errno));
+	}
+	return c;
+}
+
+/* Waits for the root (which joins every level), then frees the chain from
+ * the leaf up. */
+static void wait_and_free_chain(tomb_t **c, int reason)
+{
+	ck_assert_int_eq(tomb_wait(c[0]), reason);
+	ck_assert_int_eq(tomb_err(c[DEEP - 1]), reason);
+	for (int i = DEEP - 1; i >= 0; i--)
+		ck_assert_int_eq(tomb_free(c[i]), 0);
+	free(c);
+}
+
+static int kill_arg(tomb_t *t, void *arg)
+{
+	(void)t;
+	return tomb_kill(arg, EIO);
+}
+
+/* The kill runs down DEEP levels (each level's callback kills the next),
+ * and the leaf's death settles DEEP levels up, all in a worker with a
+ * PTHREAD_STACK_MIN stack. */
+START_TEST(test_deep_tree_killed_from_small_stack)
+{
+	tomb_t **c = make_chain(0);
+	struct tomb_opts o = {.stack_size = PTHREAD_STACK_MIN};
+	tomb_t *k = tomb_new_opts(&o);
+
+	ck_assert_ptr_nonnull(k);
+	ck_assert_int_eq(tomb_go(k, kill_arg, c[0]), 0);
+	ck_assert_int_eq(tomb_wait(k), 0); /* its tomb_kill returned 0 */
+	ck_assert_int_eq(tomb_free(k), 0);
+	wait_and_free_chain(c, EIO);
+}
+END_TEST
+
+/* The leaf's worker, on a PTHREAD_STACK_MIN stack, returns once the kill
+ * has run down the whole chain (tomb_kill has returned, every callback
+ * with it): its return makes every level DEAD, from the leaf up, in its
+ * thread. */
+START_TEST(test_deep_tree_settled_by_leaf_return)
+{
+	tomb_t **c = make_chain(PTHREAD_STACK_MIN);
+	sem_t go;
+
+	sem_init(&go, 0, 0);
+	ck_assert_int_eq(tomb_go(c[DEEP - 1], worker_wait_sem, &go), 0);
+	ck_assert_int_eq(tomb_kill(c[0], EPIPE), 0);
+	ck_assert(tomb_dying(c[DEEP - 1]));
+	sem_post(&go);
+	wait_and_free_chain(c, EPIPE);
+	sem_destroy(&go);
+}
+END_TEST
+
 Suite *make_tree_suite(void)
 {
 	Suite *s = suite_create("tree");
@@ -325,6 +407,8 @@ Suite *make_tree_suite(void)
 	tcase_add_test(tc, test_wait_for_ancestor_from_worker);
 	tcase_add_test(tc, test_children_count_as_workers);
 	tcase_add_test(tc, test_race_kill_and_children);
+	tcase_add_test(tc, test_deep_tree_killed_from_small_stack);
+	tcase_add_test(tc, test_deep_tree_settled_by_leaf_return);
 	suite_add_tcase(s, tc);
 	return s;
 }
