@@ -312,24 +312,30 @@ START_TEST(test_race_kill_and_children)
 END_TEST
 
 /*
- * Deep trees (issue 16): a kill that runs down a chain of DEEP tombs and a
+ * Deep trees (issue 16): a kill that runs down a chain of `deep` tombs and a
  * settle that runs up it take the same stack at any depth, so a thread with
  * the smallest stack tomb_new_opts accepts survives both, and a wait on the
  * root joins the whole chain.
  */
-#define DEEP 10000
+#define DEEP_LEVELS 10000
 
-/* A chain of DEEP tombs, each the child of the one before; the leaf gets
+/* The depth: DEEP_LEVELS, but fewer under valgrind, which checks the
+ * threads' accesses, not their stacks' depth, and runs 50 times slower. */
+static int deep;
+
+/* A chain of `deep` tombs, each the child of the one before; the leaf gets
  * leaf_stack (0: the default). */
 static tomb_t **make_chain(size_t leaf_stack)
 {
-	tomb_t **c = calloc(DEEP, sizeof(*c));
+	tomb_t **c;
 
+	deep = test_rounds(DEEP_LEVELS);
+	c = calloc((size_t)deep, sizeof(*c));
 	ck_assert_ptr_nonnull(c);
-	for (int i = 0; i < DEEP; i++) {
+	for (int i = 0; i < deep; i++) {
 		struct tomb_opts o = {.parent = i > 0 ? c[i - 1] : NULL};
 
-		if (i == DEEP - 1)
+		if (i == deep - 1)
 			o.stack_size = leaf_stack;
 		c[i] = tomb_new_opts(&o);
 		ck_assert_msg(c[i] != NULL, "level %d: %s", i, strerror(errno));
@@ -342,8 +348,8 @@ static tomb_t **make_chain(size_t leaf_stack)
 static void wait_and_free_chain(tomb_t **c, int reason)
 {
 	ck_assert_int_eq(tomb_wait(c[0]), reason);
-	ck_assert_int_eq(tomb_err(c[DEEP - 1]), reason);
-	for (int i = DEEP - 1; i >= 0; i--)
+	ck_assert_int_eq(tomb_err(c[deep - 1]), reason);
+	for (int i = deep - 1; i >= 0; i--)
 		ck_assert_int_eq(tomb_free(c[i]), 0);
 	free(c);
 }
@@ -354,8 +360,8 @@ static int kill_arg(tomb_t *t, void *arg)
 	return tomb_kill(arg, EIO);
 }
 
-/* The kill runs down DEEP levels (each level's callback kills the next),
- * and the leaf's death settles DEEP levels up, all in a worker with a
+/* The kill runs down `deep` levels (each level's callback kills the next),
+ * and the leaf's death settles them all up, all in a worker with a
  * PTHREAD_STACK_MIN stack. */
 START_TEST(test_deep_tree_killed_from_small_stack)
 {
@@ -381,9 +387,9 @@ START_TEST(test_deep_tree_settled_by_leaf_return)
 	sem_t go;
 
 	sem_init(&go, 0, 0);
-	ck_assert_int_eq(tomb_go(c[DEEP - 1], worker_wait_sem, &go), 0);
+	ck_assert_int_eq(tomb_go(c[deep - 1], worker_wait_sem, &go), 0);
 	ck_assert_int_eq(tomb_kill(c[0], EPIPE), 0);
-	ck_assert(tomb_dying(c[DEEP - 1]));
+	ck_assert(tomb_dying(c[deep - 1]));
 	sem_post(&go);
 	wait_and_free_chain(c, EPIPE);
 	sem_destroy(&go);
