@@ -70,7 +70,11 @@ struct tomb {
 	 * kill sees the sleeper and wakes it, in tomb__after_kill
 	 * (model/tomb.pml checks this).  A condition waiter stays counted
 	 * until it has read `state` for the last time, so that tomb_free
-	 * (EBUSY while > 0) cannot free t under it. */
+	 * (EBUSY while > 0) cannot free t under it.  tomb_poll and the calls
+	 * built on it (poll.c, io.c, socket.c) count themselves here too while
+	 * they poll t's dying descriptor, for the same EBUSY; they sleep in
+	 * poll, not on the futex, so a kill's FUTEX_WAKE finds nobody for
+	 * them (their wake is the descriptor's, under mu). */
 	_Atomic uint32_t sleepers;
 
 	/* The reason in force and its message; meaningful once DYING.  Written
