@@ -2,13 +2,22 @@
 /*
  * stop-work: the talk's stop-channel worker loop, in C.
  *
- * A producer feeds a bounded queue; N workers take items until they are asked
- * to stop.  Everyone blocks in tomb_cond_wait, which a kill interrupts: no
- * polling, no sleeps.  main shows the difference between asking a thread to
- * stop (tomb_kill) and knowing that it has (tomb_wait).
+ * A producer feeds a buffered channel; N workers take items until they are
+ * asked to stop.  Everyone blocks in a channel send or receive, which a kill
+ * interrupts: no polling, no sleeps, no queue of our own.  main shows the
+ * difference between asking a thread to stop (tomb_kill) and knowing that
+ * it has (tomb_wait).  The Go original:
+ *
+ *	for {
+ *		select {
+ *		case <-t.Dying():
+ *			return tomb.ErrDying
+ *		case item := <-work:
+ *			process(item)
+ *		}
+ *	}
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,56 +26,17 @@
 
 #define QUEUE_SIZE 8
 
-struct queue {
-	pthread_mutex_t mu;
-	tomb_cond_t not_empty, not_full;
-	int items[QUEUE_SIZE]; /* a ring, under mu */
-	int head, count;
-};
-
 struct worker {
-	struct queue *q;
+	tomb_chan_t *work;
 	int id;
 	long taken;
 };
 
-/* Blocks until there is room or the tomb is dying (ECANCELED). */
-static int put(tomb_t *t, struct queue *q, int item)
-{
-	int err = 0;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->count == QUEUE_SIZE && err == 0)
-		err = tomb_cond_wait(t, &q->not_full, &q->mu, NULL);
-	if (err == 0) {
-		q->items[(q->head + q->count++) % QUEUE_SIZE] = item;
-		tomb_cond_signal(&q->not_empty);
-	}
-	pthread_mutex_unlock(&q->mu);
-	return err;
-}
-
-/* Blocks until there is an item or the tomb is dying (ECANCELED). */
-static int take(tomb_t *t, struct queue *q, int *item)
-{
-	int err = 0;
-
-	pthread_mutex_lock(&q->mu);
-	while (q->count == 0 && err == 0)
-		err = tomb_cond_wait(t, &q->not_empty, &q->mu, NULL);
-	if (err == 0) {
-		*item = q->items[q->head];
-		q->head = (q->head + 1) % QUEUE_SIZE;
-		q->count--;
-		tomb_cond_signal(&q->not_full);
-	}
-	pthread_mutex_unlock(&q->mu);
-	return err;
-}
-
 static int producer(tomb_t *t, void *arg)
 {
-	for (int item = 0; put(t, arg, item) == 0; item++)
+	/* The send blocks while the channel is full, until a worker takes an
+	 * item or the tomb is dying (ECANCELED). */
+	for (int item = 0; tomb_chan_send(t, arg, &item, NULL) == 0; item++)
 		continue;
 	return TOMB_EDYING;
 }
@@ -76,7 +46,8 @@ static int consumer(tomb_t *t, void *arg)
 	struct worker *w = arg;
 	int item;
 
-	while (take(t, w->q, &item) == 0)
+	/* <-work, or <-t.Dying(): whichever comes first. */
+	while (tomb_chan_recv(t, w->work, &item, NULL) == 0)
 		w->taken++; /* "process" the item */
 	printf("worker %d: stopped after %ld items\n", w->id, w->taken);
 	return TOMB_EDYING;
@@ -85,7 +56,7 @@ static int consumer(tomb_t *t, void *arg)
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: stop-work [--workers N] [--ms MS]\n"
-	           "Runs a producer and N workers (default 4) on a bounded queue\n"
+	           "Runs a producer and N workers (default 4) on a channel\n"
 	           "for MS milliseconds (default 300), then asks them to stop and\n"
 	           "waits until they have.  Exits 0, or 2 on a usage error.\n");
 }
@@ -117,7 +88,7 @@ static int parse(int argc, char **argv, long *workers, long *ms)
 int main(int argc, char **argv)
 {
 	long workers = 4, ms = 300;
-	struct queue q = {.not_empty = TOMB_COND_INIT, .not_full = TOMB_COND_INIT};
+	tomb_chan_t *work;
 	struct worker *w;
 	struct timespec deadline;
 	tomb_t *t;
@@ -128,19 +99,19 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	pthread_mutex_init(&q.mu, NULL);
+	work = tomb_chan_new(sizeof(int), QUEUE_SIZE);
 	w = calloc((size_t)workers, sizeof(*w));
 	t = tomb_new();
-	if (w == NULL || t == NULL) {
+	if (work == NULL || w == NULL || t == NULL) {
 		perror("stop-work");
 		return 1;
 	}
 	for (long i = 0; i < workers && err == 0; i++) {
-		w[i] = (struct worker){.q = &q, .id = (int)i + 1};
+		w[i] = (struct worker){.work = work, .id = (int)i + 1};
 		err = tomb_go_named(t, "consumer", consumer, &w[i]);
 	}
 	if (err == 0)
-		err = tomb_go_named(t, "producer", producer, &q);
+		err = tomb_go_named(t, "producer", producer, work);
 	if (err != 0)
 		fprintf(stderr, "stop-work: tomb_go: %s\n", strerror(err));
 
@@ -152,6 +123,6 @@ int main(int argc, char **argv)
 	printf("main: all stopped\n");
 	tomb_free(t);
 	free(w);
-	pthread_mutex_destroy(&q.mu);
+	tomb_chan_free(work); /* nobody is blocked on it: every worker is joined */
 	return err == 0 ? 0 : 1;
 }
