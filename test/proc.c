@@ -96,6 +96,25 @@ void await_thread_gone(pid_t tid)
 	}
 }
 
+pid_t thread_named(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	pid_t tid = -1;
+
+	while (d != NULL && tid < 0 && (e = readdir(d)) != NULL) {
+		char buf[128];
+
+		if (e->d_name[0] != '.' &&
+		    read_task_file(e->d_name, "comm", buf, sizeof(buf)) &&
+		    strcmp(buf, name) == 0)
+			tid = (pid_t)strtol(e->d_name, NULL, 10);
+	}
+	if (d != NULL)
+		closedir(d);
+	return tid;
+}
+
 bool thread_in_poll(const char *name)
 {
 	DIR *d = opendir("/proc/self/task");

@@ -21,6 +21,10 @@ int thread_count(void);
  * reads /proc/self/fd). */
 int fd_count(void);
 
+/* The kernel id of a thread of this process called `name` (its comm),
+ * or -1 if there is none. */
+pid_t thread_named(const char *name);
+
 /* Whether a thread of this process called `name` (its comm, as
  * pthread_setname_np set it) is inside poll(2) or ppoll(2) now, from
  * /proc/self/task. */
