@@ -170,6 +170,31 @@ static ssize_t write_once(enum way w, int fd, const void *buf, size_t len,
 }
 
 /*
+ * What a read or write attempt that failed with errno e does next: true to
+ * try again at once (EINTR; or a new way `w`, when RWF_NOWAIT is refused,
+ * or when it found nothing just after poll called the descriptor ready,
+ * which a regular file's RWF_NOWAIT does: then it reads or writes plainly);
+ * false to poll (*err 0: nothing there yet) or to stop (*err = e).
+ */
+static bool after_failure(int e, enum way *w, int fd, bool was_ready,
+                          int *err)
+{
+	*err = 0;
+	if (e == EINTR)
+		return true;
+	if (*w == WAY_NOWAIT && refused(e)) {
+		*w = fallback_way(fd, false);
+		return true;
+	}
+	if (e != EAGAIN && e != EWOULDBLOCK) {
+		*err = e;
+		return false;
+	}
+	return was_ready && *w == WAY_NOWAIT &&
+	       (*w = fallback_way(fd, true)) == WAY_PLAIN;
+}
+
+/*
  * Reads up to len bytes, starting the way `w`.  With `all` (recv's
  * MSG_WAITALL) it goes on until len bytes or the end; otherwise it returns
  * once some bytes came.  `ready` says that poll has just called the
@@ -190,30 +215,21 @@ static int read_body(tomb_t *t, int fd, void *buf, size_t len, int flags,
 		if (w != WAY_POLL_FIRST || ready) {
 			ssize_t n = read_once(w, fd, (char *)buf + *done,
 			                      len - *done, flags);
+			bool was_ready = ready;
 
+			ready = false;
 			if (n > 0) {
 				*done += (size_t)n;
-				ready = false;
 				if (!all)
 					break;
 				continue;
 			}
 			if (n == 0)
 				break; /* the end of the file */
-			if (errno == EINTR)
+			if (after_failure(errno, &w, fd, was_ready, &err))
 				continue;
-			if (w == WAY_NOWAIT && refused(errno)) {
-				w = fallback_way(fd, false);
-				ready = false;
-				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				err = errno;
+			if (err != 0)
 				break;
-			}
-			if (ready && w == WAY_NOWAIT &&
-			    (w = fallback_way(fd, true)) == WAY_PLAIN)
-				continue;
 		}
 		err = tomb_poll_fd(t, fd, POLLIN, abstime);
 		if (err != 0)
@@ -248,24 +264,15 @@ static int write_body(tomb_t *t, int fd, const void *buf, size_t len,
 				*done += (size_t)n;
 				continue;
 			}
-			if (errno == EINTR)
-				continue;
 			if (w == WAY_SOCKET && errno == ENOTSOCK && any) {
 				guard_begin(&g);
 				w = WAY_NOWAIT;
 				continue;
 			}
-			if (w == WAY_NOWAIT && refused(errno)) {
-				w = fallback_way(fd, false);
+			if (after_failure(errno, &w, fd, was_ready, &err))
 				continue;
-			}
-			if (errno != EAGAIN && errno != EWOULDBLOCK) {
-				err = errno;
+			if (err != 0)
 				break;
-			}
-			if (was_ready && w == WAY_NOWAIT &&
-			    (w = fallback_way(fd, true)) == WAY_PLAIN)
-				continue;
 		}
 		err = tomb_poll_fd(t, fd, POLLOUT, abstime);
 		if (err != 0)
