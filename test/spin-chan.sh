@@ -7,72 +7,11 @@
 # cannot pass by checking nothing.  Skipped (77) when spin is not
 # installed.
 set -eu
-src="${top_srcdir:-.}"
-cc="${CC:-cc}"
-
-if ! command -v spin >/dev/null 2>&1; then
-	echo "SKIP: spin is not installed (Debian: apt-get install spin)"
-	exit 77
-fi
-
-work=$(mktemp -d)
-keep=0
-cleanup() { [ $keep -eq 1 ] || rm -rf "$work"; }
-trap cleanup EXIT
-cp "$src/model/chan.pml" "$work/chan.pml"
-status=0
-fail() { echo "FAIL: $*"; status=1; keep=1; }
-
-# verify NAME [SPIN_OPTIONS]: builds and runs the verifier in $work/NAME
-# (safety only, compressed states, exhaustive; about 570 000 states and
-# 150 MB for the real model).
-verify() {
-	name=$1
-	shift
-	mkdir "$work/$name"
-	echo "$@" >"$work/$name/opts"
-	(
-		cd "$work/$name"
-		spin "$@" -a ../chan.pml >spin.out 2>&1 || { cat spin.out; exit 1; }
-		$cc -O0 -w -DSAFETY -DCOLLAPSE -DMEMLIM=1024 -o pan pan.c \
-			>cc.out 2>&1 || { cat cc.out; exit 1; }
-		./pan -n >pan.tmp 2>&1
-		mv pan.tmp pan.out
-	)
-}
-
-incomplete() {
-	grep -q -i -e 'search not completed' -e 'max search depth too small' \
-		-e 'MEMLIM bound' -e 'out of memory' "$1"
-}
-
-must_pass() {
-	out="$work/$1/pan.out"
-	if [ ! -f "$out" ]; then
-		fail "$1: no report: the verifier could not be built or did not finish"
-	elif ! grep -q 'errors: 0$' "$out" || grep -q 'errors: [1-9]' "$out"; then
-		grep -E '^pan:[0-9]|errors:' "$out"
-		fail "$1: spin found an error; replay it in $work/$1 with" \
-			"cp ../chan.pml . && spin -t -p $(cat "$work/$1/opts") chan.pml"
-	elif incomplete "$out"; then
-		fail "$1: the search did not complete"
-	else
-		echo "PASS: $1: no error, search completed:" \
-			"$(sed -n 's/^ *\([0-9.e+]*\) states, stored.*/\1/p' "$out") states"
-	fi
-}
-
-must_fail() {
-	out="$work/$1/pan.out"
-	if [ ! -f "$out" ]; then
-		fail "$1: no report: the verifier could not be built or did not finish"
-	elif grep -q 'errors: [1-9]' "$out" && grep -q "^pan:1: $2" "$out"; then
-		echo "PASS: $1 caught: $(grep '^pan:1:' "$out")"
-	else
-		grep -E '^pan:[0-9]|errors:' "$out" || true
-		fail "$1: spin did not find the expected '$2'"
-	fi
-}
+# About 570 000 states and 150 MB for the real model.
+model=chan.pml
+memlim=1024
+pan_opts=
+. "${top_srcdir:-.}/test/spin-lib.sh"
 
 verify model &
 model_pid=$!
