@@ -1356,9 +1356,15 @@ end:	atomic {
 init {
 	atomic {
 		if
+#ifdef LIFETIME_ONLY
+		/* A mutant of one lifetime's rule searches that lifetime
+		 * alone (test/spin.sh), not all the others' states first. */
+		:: lifetime = LIFETIME_ONLY
+#else
 		:: lifetime = LT_TOMB
 		:: lifetime = LT_ERRGROUP
 		:: lifetime = LT_GROUP
+#endif
 		fi;
 		if
 		:: limit = 0

@@ -21,8 +21,13 @@ verify model &
 model_pid=$!
 verify mutant6 -DMUTANT=6 &
 mutant6_pid=$!
-for n in 1 2 3 4 5 7 8 9 10 11 12 13 14; do
+for n in 1 2 3 4 5 7 8 9 10 11 12; do
 	verify mutant$n -DMUTANT=$n || true
+done
+# The errgroup lifetime's mutants search that lifetime alone (1,
+# LT_ERRGROUP): the first lifetime's 4 million states come first otherwise.
+for n in 13 14; do
+	verify mutant$n -DMUTANT=$n -DLIFETIME_ONLY=1 || true
 done
 wait $model_pid || true
 wait $mutant6_pid || true
