@@ -6,9 +6,8 @@
 #              reporting "Search not completed", rather than swap;
 #   pan_opts   options of ./pan (a hash table's size, for instance).
 # It skips the test (77) when spin is not installed or TOMB_SKIP_MODELS is
-# 1, copies the model into
-# a work directory (kept when a check fails), and defines verify,
-# must_pass and must_fail.
+# 1, copies the model into a work directory (kept when a check fails), and
+# defines verify, must_pass and must_fail.
 
 if [ "${TOMB_SKIP_MODELS:-0}" = 1 ]; then
 	# .ci/run's sanitizer builds: the model is the same in every build,
