@@ -11,7 +11,9 @@
 #include "fault.h"
 #include "helpers.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 /* Hand-offs with workers: each posts `started` once running, after the
@@ -943,6 +946,457 @@ static void sc_poll_many(struct fault_ctx *c, const void *param)
 	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
 }
 
+/* ---- tomb_chan_new ---- */
+
+/* A channel made under the fault: ENOMEM whatever failed (tomb_chan_new(3)
+ * has no other error for it), or a channel that works. */
+static void sc_chan_new(struct fault_ctx *c, const void *param)
+{
+	const size_t *cap = param;
+	unsigned long before;
+	tomb_chan_t *ch;
+	int err, want, one = 1, v = 0;
+
+	fault_arm();
+	before = fault_mark();
+	errno = 0;
+	ch = tomb_chan_new(sizeof(int), *cap);
+	err = errno;
+	want = fault_want(before, 0);
+	fault_disarm();
+	if (want != 0) {
+		CHECK(c, ch == NULL);
+		CHECK_INT(c, "errno of tomb_chan_new", err, ENOMEM);
+		return;
+	}
+	if (!CHECK(c, ch != NULL))
+		return;
+	if (*cap > 0) {
+		CHECK_INT(c, "tomb_chan_trysend", tomb_chan_trysend(ch, &one), 0);
+		CHECK_INT(c, "tomb_chan_tryrecv", tomb_chan_tryrecv(ch, &v), 0);
+		CHECK_INT(c, "the value", v, 1);
+	} else {
+		CHECK_INT(c, "tomb_chan_trysend", tomb_chan_trysend(ch, &one), EAGAIN);
+	}
+	CHECK_INT(c, "tomb_chan_free", tomb_chan_free(ch), 0);
+}
+
+static const size_t chan_unbuffered = 0, chan_buffered = 2;
+
+/* ---- the library's waits (issue 16) ----
+ *
+ * Each scenario below has one thread of the library's block in one wait,
+ * and something release it only once that thread sleeps in the kernel (a
+ * futex wait: the library's waits and glibc's condition waits are that),
+ * so that the walk meets the same waits in the same order in every run:
+ * the k-th wait returns early (fault_arm_kinds(FAULT_WAITS)), its loop
+ * waits again, and the release ends that second wait.  A wait that took an
+ * early return for the event would return too soon, or with the wrong
+ * result; one that lost the wake-up would hang (the watchdog).
+ */
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* Whether thread tid of this process sleeps in a futex wait now (its
+ * system call, from /proc/self/task/TID/syscall), on either clock. */
+static bool asleep_in_futex(pid_t tid)
+{
+	char path[64], buf[256];
+	unsigned long addr = 0, op = 0;
+	long nr = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL ||
+	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
+		nr = -1;
+	fclose(f);
+	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
+	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
+	       nr == SYS_futex_waitv;
+}
+
+/* The kernel id of the thread of this process called `name`, or 0. */
+static pid_t tid_named(const char *name)
+{
+	struct dirent *e;
+	pid_t tid = 0;
+	DIR *d = opendir("/proc/self/task");
+
+	if (d == NULL)
+		return 0;
+	while (tid == 0 && (e = readdir(d)) != NULL) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		if (fgets(comm, sizeof(comm), f) != NULL) {
+			comm[strcspn(comm, "\n")] = '\0';
+			if (strcmp(comm, name) == 0)
+				tid = (pid_t)atoi(e->d_name);
+		}
+		fclose(f);
+	}
+	closedir(d);
+	return tid;
+}
+
+static bool past(const struct timespec *end)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return now.tv_sec > end->tv_sec ||
+	       (now.tv_sec == end->tv_sec && now.tv_nsec >= end->tv_nsec);
+}
+
+/* Waits (yielding) until the thread *tid (or, if *tid is 0, the one called
+ * `name`, whose id is put in *tid) sleeps in a futex wait.  False if it did
+ * not within the test's deadline. */
+static bool await_asleep(pid_t *tid, const char *name)
+{
+	struct timespec end = test_deadline(10);
+
+	while (*tid == 0 || !asleep_in_futex(*tid)) {
+		if (*tid == 0 && name != NULL)
+			*tid = tid_named(name);
+		if (past(&end))
+			return false;
+		sched_yield();
+	}
+	return true;
+}
+
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+/* The test's thread blocks in a public call on t; another thread releases
+ * it once it sleeps. */
+enum blocking { B_WAIT_DYING, B_COND_WAIT, B_CHAN_RECV, B_SLOT };
+
+struct blocking_param {
+	enum blocking what;
+	bool no_waitv; /* as on a kernel without futex_waitv */
+};
+
+struct release {
+	enum blocking what;
+	tomb_t *t;
+	tomb_cond_t cv;
+	pthread_mutex_t m;
+	bool flag;          /* under m */
+	tomb_chan_t *ch;
+	struct gate g;      /* B_SLOT: the worker that holds the slot */
+	pid_t waiter;       /* the test's thread */
+	bool late;          /* it never slept */
+	int sent;           /* B_CHAN_RECV: tomb_chan_trysend's result */
+};
+
+static void release(struct release *r)
+{
+	int one = 1;
+
+	r->late = !await_asleep(&r->waiter, NULL);
+	switch (r->what) {
+	case B_WAIT_DYING:
+		tomb_kill(r->t, 5);
+		break;
+	case B_COND_WAIT:
+		pthread_mutex_lock(&r->m);
+		r->flag = true;
+		tomb_cond_signal(&r->cv);
+		pthread_mutex_unlock(&r->m);
+		break;
+	case B_CHAN_RECV:
+		r->sent = tomb_chan_trysend(r->ch, &one);
+		break;
+	case B_SLOT:
+		break; /* the worker that holds the slot returns */
+	}
+}
+
+static void *releaser_main(void *arg)
+{
+	release(arg);
+	return NULL;
+}
+
+/* B_SLOT: the worker that holds the only slot returns once the test's
+ * tomb_go waits for it. */
+static int w_holds_slot(tomb_t *t, void *arg)
+{
+	struct release *r = arg;
+
+	(void)t;
+	started(&r->g);
+	release(r);
+	return 0;
+}
+
+static void sc_blocking(struct fault_ctx *c, const void *param)
+{
+	const struct blocking_param *p = param;
+	struct tomb_opts o = {.lifetime = TOMB_LIFETIME_ERRGROUP, .limit = 1};
+	struct timespec end = test_deadline(10);
+	struct release r = {.what = p->what, .m = PTHREAD_MUTEX_INITIALIZER,
+	                    .waiter = gettid_()};
+	pthread_t th;
+	int err = -1, want = 0, v = 0, reason = 9;
+	struct gate g;
+
+	gate_init(&r.g);
+	gate_init(&g);
+	if (!CHECK(c, (r.t = tomb_new_opts(p->what == B_SLOT ? &o : NULL)) != NULL))
+		return;
+	tomb_cond_init(&r.cv);
+	if (p->what == B_CHAN_RECV &&
+	    !CHECK(c, (r.ch = tomb_chan_new(sizeof(int), 0)) != NULL)) {
+		tomb_free(r.t);
+		return;
+	}
+	if (p->what == B_SLOT) {
+		if (CHECK_INT(c, "tomb_go", tomb_go(r.t, w_holds_slot, &r), 0))
+			sem_take(&r.g.started);
+	} else if (pthread_create(&th, NULL, releaser_main, &r) != 0) {
+		abort(); /* the test's own thread, not the library's */
+	}
+	fault_no_waitv(p->no_waitv);
+	/* For the slot, the condition wait alone: the worker it starts
+	 * sleeps (a futex wait) after it has said it started. */
+	fault_arm_kinds(p->what == B_SLOT ? FAULT_KIND_BIT(FAULT_COND_WAIT)
+	                                  : FAULT_WAITS);
+	switch (p->what) {
+	case B_WAIT_DYING:
+		err = tomb_wait_dying(r.t, &end);
+		reason = 5;
+		break;
+	case B_COND_WAIT:
+		/* A spurious wake-up is the caller's to see: it loops. */
+		pthread_mutex_lock(&r.m);
+		err = 0;
+		while (!r.flag && err == 0)
+			err = tomb_cond_wait(r.t, &r.cv, &r.m, &end);
+		pthread_mutex_unlock(&r.m);
+		break;
+	case B_CHAN_RECV:
+		err = tomb_chan_recv(r.t, r.ch, &v, &end);
+		CHECK_INT(c, "the value received", v, err == 0 ? 1 : 0);
+		break;
+	case B_SLOT:
+		err = tomb_go(r.t, w_until_dying, &g);
+		if (err == 0)
+			sem_take(&g.started);
+		break;
+	}
+	fault_disarm();
+	fault_no_waitv(false);
+	CHECK_INT(c, "the blocking call", err, want);
+	if (p->what != B_SLOT)
+		pthread_join(th, NULL);
+	CHECK(c, !r.late);
+	if (p->what == B_CHAN_RECV) {
+		CHECK_INT(c, "tomb_chan_trysend", r.sent, 0);
+		CHECK_INT(c, "tomb_chan_free", tomb_chan_free(r.ch), 0);
+	}
+	finish(c, r.t, reason, reason);
+	gate_destroy(&g);
+	gate_destroy(&r.g);
+}
+
+/* A thread of the library blocks in a condition wait (or a pool's thread
+ * in its futex wait) until the test releases it. */
+enum waiter { W_WAIT, W_TIMEDWAIT, W_OFF, W_WATCHER, W_POOL_FREE, W_TIMER,
+              W_POOL_PARK };
+
+struct waiter_param {
+	enum waiter what;
+};
+
+struct waiter_data {
+	struct gate g;
+	pid_t waiter;  /* the thread that blocks */
+	bool late;     /* it never slept */
+	pid_t worker;  /* the worker's thread */
+};
+
+/* Returns once the test's thread sleeps. */
+static int w_returns_once_asleep(tomb_t *t, void *arg)
+{
+	struct waiter_data *d = arg;
+
+	(void)t;
+	d->late = !await_asleep(&d->waiter, NULL);
+	return 0;
+}
+
+/* Records its thread, and returns at once. */
+static int w_records_tid(tomb_t *t, void *arg)
+{
+	struct waiter_data *d = arg;
+
+	(void)t;
+	d->worker = gettid_();
+	started(&d->g);
+	return 0;
+}
+
+/* A dying callback that returns once the test's thread sleeps in tomb_off. */
+static void cb_until_asleep(tomb_t *t, void *arg)
+{
+	struct waiter_data *d = arg;
+
+	(void)t;
+	sem_post(&d->g.started);
+	d->late = !await_asleep(&d->waiter, NULL);
+}
+
+static int w_kills(tomb_t *t, void *arg)
+{
+	(void)arg;
+	tomb_kill(t, 7);
+	return TOMB_EDYING;
+}
+
+static void sc_waiter(struct fault_ctx *c, const void *param)
+{
+	const struct waiter_param *p = param;
+	const unsigned conds = FAULT_KIND_BIT(FAULT_COND_WAIT) |
+	                       FAULT_KIND_BIT(FAULT_COND_TIMEDWAIT);
+	struct waiter_data d = {.waiter = gettid_()};
+	struct timespec end = test_deadline(10);
+	struct tomb_opts o = {0};
+	tomb_hook_t h = TOMB_HOOK_INIT;
+	tomb_pool_t *pool = NULL;
+	int base = thread_count(), reason = 0;
+	pid_t tid = 0;
+	tomb_t *t;
+
+	gate_init(&d.g);
+	if (p->what == W_WAIT || p->what == W_TIMEDWAIT || p->what == W_POOL_FREE ||
+	    p->what == W_POOL_PARK) {
+		if (!CHECK(c, (pool = tomb_pool_new(NULL)) != NULL))
+			return;
+		o.pool = pool;
+	}
+	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL))
+		goto out_pool;
+	switch (p->what) {
+	case W_WAIT:
+	case W_TIMEDWAIT:
+		/* tomb_wait sleeps on a pool's tomb (after a moment's spin)
+		 * until the last worker returns. */
+		CHECK_INT(c, "tomb_go", tomb_go(t, w_returns_once_asleep, &d), 0);
+		fault_arm_kinds(conds);
+		if (p->what == W_WAIT)
+			reason = tomb_wait(t);
+		else
+			CHECK_INT(c, "tomb_timedwait", tomb_timedwait(t, &end, &reason), 0);
+		fault_disarm();
+		CHECK_INT(c, "the reason", reason, 0);
+		CHECK(c, !d.late);
+		break;
+	case W_OFF:
+		/* tomb_off waits for its callback, running in the worker's
+		 * tomb_kill. */
+		CHECK_INT(c, "tomb_on_dying", tomb_on_dying(t, cb_until_asleep, &d, &h), 0);
+		CHECK_INT(c, "tomb_go", tomb_go(t, w_kills, NULL), 0);
+		sem_take(&d.g.started);
+		fault_arm_kinds(conds);
+		CHECK_INT(c, "tomb_off", tomb_off(&h), EALREADY);
+		fault_disarm();
+		CHECK(c, !d.late);
+		reason = 7;
+		break;
+	case W_WATCHER:
+		/* The signal watcher, once t is dying, waits for the last
+		 * worker before it gives the signals back. */
+		CHECK_INT(c, "tomb_notify_signals",
+		          tomb_notify_signals(t, watched_signals, 2, 0), 0);
+		if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_go, &d.g), 0))
+			sem_take(&d.g.started);
+		fault_arm_kinds(conds);
+		tomb_kill(t, 3);
+		CHECK(c, await_asleep(&tid, "tomb-signals"));
+		fault_disarm();
+		sem_post(&d.g.go);
+		reason = 3;
+		break;
+	case W_POOL_FREE:
+		/* tomb_pool_free waits for its parked thread to exit. */
+		if (CHECK_INT(c, "tomb_go", tomb_go(t, w_records_tid, &d), 0))
+			sem_take(&d.g.started);
+		CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+		CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+		CHECK(c, await_asleep(&d.worker, NULL));
+		fault_arm_kinds(conds);
+		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+		fault_disarm();
+		CHECK_INT(c, "threads", settled_thread_count(base), base);
+		gate_destroy(&d.g);
+		return;
+	case W_POOL_PARK:
+		/* The pool's thread parks after its worker, in a futex wait. */
+		if (CHECK_INT(c, "tomb_go", tomb_go(t, w_records_tid, &d), 0))
+			sem_take(&d.g.started);
+		CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+		CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+		CHECK(c, await_asleep(&d.worker, NULL));
+		if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL))
+			goto out_pool;
+		fault_arm_kinds(FAULT_KIND_BIT(FAULT_FUTEX_WAIT));
+		if (CHECK_INT(c, "tomb_go", tomb_go(t, w_records_tid, &d), 0))
+			sem_take(&d.g.started);
+		CHECK_INT(c, "tomb_wait", tomb_wait(t), 0);
+		CHECK(c, await_asleep(&d.worker, NULL));
+		fault_disarm();
+		break;
+	case W_TIMER:
+		/* The timer's thread sleeps until the first deadline. */
+		{
+			struct timespec later = tomb_deadline_ms(3600 * 1000);
+
+			fault_arm_kinds(FAULT_KIND_BIT(FAULT_COND_TIMEDWAIT));
+			CHECK_INT(c, "tomb_set_deadline", tomb_set_deadline(t, &later), 0);
+			CHECK(c, await_asleep(&tid, "tomb-timer"));
+			fault_disarm();
+			CHECK_INT(c, "clearing", tomb_set_deadline(t, NULL), 0);
+			reason = 4;
+		}
+		break;
+	}
+	finish(c, t, reason, reason);
+out_pool:
+	if (pool != NULL)
+		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+	CHECK_INT(c, "threads", settled_thread_count(base), base);
+	gate_destroy(&d.g);
+}
+
+static const struct blocking_param block_dying = {B_WAIT_DYING, false};
+static const struct blocking_param block_cond = {B_COND_WAIT, false};
+static const struct blocking_param block_cond_fallback = {B_COND_WAIT, true};
+static const struct blocking_param block_chan = {B_CHAN_RECV, false};
+static const struct blocking_param block_chan_fallback = {B_CHAN_RECV, true};
+static const struct blocking_param block_slot = {B_SLOT, false};
+
+static const struct waiter_param waiter_wait = {W_WAIT};
+static const struct waiter_param waiter_timedwait = {W_TIMEDWAIT};
+static const struct waiter_param waiter_off = {W_OFF};
+static const struct waiter_param waiter_watcher = {W_WATCHER};
+static const struct waiter_param waiter_pool_free = {W_POOL_FREE};
+static const struct waiter_param waiter_pool_park = {W_POOL_PARK};
+static const struct waiter_param waiter_timer = {W_TIMER};
+
 const struct fault_scenario fault_scenarios[] = {
 	{"tomb_new", sc_new, &new_plain, NULL},
 	{"tomb_new_opts", sc_new, &new_opts, NULL},
@@ -973,6 +1427,23 @@ const struct fault_scenario fault_scenarios[] = {
 	{"no acquisition", sc_no_acquisition, NULL, NULL},
 	{"tomb_poll over 40 descriptors", sc_poll_many, NULL, NULL},
 	{"tomb_set_deadline", sc_deadline, NULL, NULL},
+	{"tomb_chan_new", sc_chan_new, &chan_unbuffered, NULL},
+	{"tomb_chan_new buffered", sc_chan_new, &chan_buffered, NULL},
+	{"tomb_wait_dying blocks", sc_blocking, &block_dying, NULL},
+	{"tomb_cond_wait blocks", sc_blocking, &block_cond, NULL},
+	{"tomb_cond_wait blocks, no futex_waitv", sc_blocking,
+	 &block_cond_fallback, NULL},
+	{"tomb_chan_recv blocks", sc_blocking, &block_chan, NULL},
+	{"tomb_chan_recv blocks, no futex_waitv", sc_blocking,
+	 &block_chan_fallback, NULL},
+	{"tomb_go blocks for a slot", sc_blocking, &block_slot, NULL},
+	{"tomb_wait sleeps", sc_waiter, &waiter_wait, NULL},
+	{"tomb_timedwait sleeps", sc_waiter, &waiter_timedwait, NULL},
+	{"tomb_off waits for its callback", sc_waiter, &waiter_off, NULL},
+	{"the signal watcher waits", sc_waiter, &waiter_watcher, NULL},
+	{"tomb_pool_free waits", sc_waiter, &waiter_pool_free, NULL},
+	{"a pool's thread parks", sc_waiter, &waiter_pool_park, NULL},
+	{"the timer's thread sleeps", sc_waiter, &waiter_timer, NULL},
 };
 const size_t fault_nscenarios =
 	sizeof(fault_scenarios) / sizeof(fault_scenarios[0]);
