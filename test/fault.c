@@ -254,8 +254,12 @@ static int report_sites(int *failed_sites, int *exempt_sites, int *wait_sites,
 			printf("not a failure point (it cannot fail in a correct program), %s\n",
 			       atomic_load(&s[i]->exempt) > 0 ? "reached" : "never reached");
 			++*exempt_sites;
-		} else if (s[i]->kind == FAULT_WORKER_EXIT && failed > 0) {
-			printf("the worker left there %lu times\n", failed);
+		} else if ((s[i]->kind == FAULT_WORKER_EXIT ||
+		            s[i]->kind == FAULT_CALLBACK_CANCEL) && failed > 0) {
+			printf(s[i]->kind == FAULT_WORKER_EXIT
+			               ? "the worker left there %lu times\n"
+			               : "a cancel came there %lu times\n",
+			       failed);
 			++*exit_sites;
 		} else if (failed + woken > 0 &&
 		           FAULT_KIND_BIT(s[i]->kind) & FAULT_WAITS) {

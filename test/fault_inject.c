@@ -88,6 +88,11 @@ static const struct kind_info {
 	/* A thread leaves once: nothing persists. */
 	[FAULT_WORKER_EXIT] = {"worker exit", false, false, false,
 	                       {FAULT_BY_EXIT, FAULT_BY_CANCEL}, 2},
+	/* A cancel only: pthread_exit inside a callback unwinds through the
+	 * kill that runs it, which neither the man pages allow nor the
+	 * library survives (the tomb stays firing: tomb_wait hangs). */
+	[FAULT_CALLBACK_CANCEL] = {"callback cancel", false, false, false,
+	                           {FAULT_BY_CANCEL}, 1},
 };
 
 const char *fault_kind_name(int kind)
@@ -793,14 +798,15 @@ int fault_pthread_sigmask(struct fault_site *s, int how, const sigset_t *set,
 
 void fault_exit_point(struct fault_site *s)
 {
-	int err = should_fail(s);
+	int err;
 
-	if (err == FAULT_BY_CANCEL) {
+	pthread_testcancel();
+	if ((err = should_fail(s)) == FAULT_BY_CANCEL) {
 		/* Deferred, so it acts at the next cancellation point: this
-		 * one. */
+		 * one, unless cancellation is disabled here. */
 		pthread_cancel(pthread_self());
 		pthread_testcancel();
-	}
-	if (err != 0)
+	} else if (err == FAULT_BY_EXIT) {
 		pthread_exit(NULL);
+	}
 }

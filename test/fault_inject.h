@@ -80,6 +80,10 @@ enum fault_kind {
 	 * worker could leave by pthread_exit or be cancelled instead of going
 	 * on (fault_exit_point); failed like the other kinds. */
 	FAULT_WORKER_EXIT,
+	/* A point in a dying callback that a worker runs (its kill's): a
+	 * cancel may come there, and acts after the kill has returned, since
+	 * callbacks run with cancellation disabled (tomb(7)). */
+	FAULT_CALLBACK_CANCEL,
 	FAULT_NKINDS
 };
 
@@ -298,9 +302,13 @@ int fault_pthread_sigmask(struct fault_site *s, int how, const sigset_t *set,
                           sigset_t *old);
 
 /* A worker of the test calls this where a user's worker could leave: it
- * returns, or the thread leaves there by pthread_exit (or by a cancel that
- * acts at once). */
+ * returns, or the thread leaves there by pthread_exit, or by a cancel that
+ * acts at once (or, where cancellation is disabled, is left pending).  It
+ * is a cancellation point first: a cancel left pending at an earlier point
+ * acts here. */
 #define FAULT_EXIT_POINT() fault_exit_point(FAULT_SITE(FAULT_WORKER_EXIT))
+#define FAULT_CALLBACK_CANCEL_POINT() \
+	fault_exit_point(FAULT_SITE(FAULT_CALLBACK_CANCEL))
 void fault_exit_point(struct fault_site *s);
 
 #endif

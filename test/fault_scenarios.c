@@ -1397,6 +1397,136 @@ static const struct waiter_param waiter_pool_free = {W_POOL_FREE};
 static const struct waiter_param waiter_pool_park = {W_POOL_PARK};
 static const struct waiter_param waiter_timer = {W_TIMER};
 
+/* ---- a worker's exit or cancellation (issue 16) ----
+ *
+ * A worker that leaves by pthread_exit, or is cancelled, counts as a
+ * return (tomb(7)): of ECANCELED, with its own message, while its tomb is
+ * alive; of TOMB_EDYING, the reason unchanged, once it is dying.  Its
+ * thread is joined; a pool loses it.  The worker below passes exit points
+ * (FAULT_EXIT_POINT) where a user's worker could leave: alone, with a
+ * sibling it started, after it killed its tomb, with a tomb_go waiting for
+ * its slot; and a dying callback that it runs has a point where a cancel
+ * may come (it acts after the kill has returned: callbacks run with
+ * cancellation disabled).  The walk makes it leave at each, both ways.
+ */
+enum exit_where { X_PLAIN, X_POOL, X_ERRGROUP, X_GROUP, X_SLOT, X_CALLBACK };
+
+struct exit_param {
+	enum exit_where where;
+};
+
+struct exit_data {
+	enum exit_where where;
+	struct gate g;      /* the worker's: started; go, for X_SLOT */
+	struct gate b;      /* its sibling's */
+	int reached;        /* exit points passed */
+	tomb_hook_t h;      /* X_CALLBACK */
+	tomb_t *t;          /* X_SLOT: the tomb_go waiting for the slot */
+	pid_t slot_waiter;
+	int slot_err;
+};
+
+static void cb_cancel_point(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	FAULT_CALLBACK_CANCEL_POINT();
+}
+
+static int w_exits(tomb_t *t, void *arg)
+{
+	struct exit_data *d = arg;
+
+	started(&d->g);
+	if (d->where == X_SLOT)
+		sem_take(&d->g.go); /* a tomb_go waits for the slot now */
+	FAULT_EXIT_POINT();
+	d->reached = 1;
+	if (d->where != X_SLOT && tomb_go(t, w_until_dying, &d->b) == 0)
+		sem_take(&d->b.started);
+	FAULT_EXIT_POINT();
+	d->reached = 2;
+	if (d->where == X_CALLBACK)
+		tomb_on_dying(t, cb_cancel_point, d, &d->h);
+	tomb_kill(t, 5);
+	FAULT_EXIT_POINT();
+	d->reached = 3;
+	return TOMB_EDYING;
+}
+
+static void *slot_waiter_main(void *arg)
+{
+	struct exit_data *d = arg;
+
+	d->slot_waiter = gettid_();
+	d->slot_err = tomb_go(d->t, w_until_dying, &d->b);
+	return NULL;
+}
+
+static void sc_exit(struct fault_ctx *c, const void *param)
+{
+	const struct exit_param *p = param;
+	struct exit_data d = {.where = p->where, .h = TOMB_HOOK_INIT};
+	struct tomb_opts o = {0};
+	tomb_pool_t *pool = NULL;
+	pthread_t th;
+	int reason, want, left;
+	tomb_t *t;
+
+	gate_init(&d.g);
+	gate_init(&d.b);
+	if (p->where == X_POOL && !CHECK(c, (pool = tomb_pool_new(NULL)) != NULL))
+		return;
+	o.pool = pool;
+	if (p->where == X_ERRGROUP || p->where == X_SLOT)
+		o.lifetime = TOMB_LIFETIME_ERRGROUP;
+	if (p->where == X_GROUP)
+		o.lifetime = TOMB_LIFETIME_GROUP;
+	if (p->where == X_SLOT)
+		o.limit = 1;
+	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL))
+		goto out_pool;
+	d.t = t;
+	fault_arm_kinds(FAULT_KIND_BIT(FAULT_WORKER_EXIT) |
+	                FAULT_KIND_BIT(FAULT_CALLBACK_CANCEL));
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_exits, &d), 0))
+		sem_take(&d.g.started);
+	if (p->where == X_SLOT) {
+		if (pthread_create(&th, NULL, slot_waiter_main, &d) != 0)
+			abort(); /* the test's own thread, not the library's */
+		while (d.slot_waiter == 0) /* set before it blocks */
+			sched_yield();
+		CHECK(c, await_asleep(&d.slot_waiter, NULL));
+		sem_post(&d.g.go);
+		pthread_join(th, NULL);
+		/* Woken by the kill, the exit's or the worker's. */
+		CHECK_INT(c, "the tomb_go that waited", d.slot_err, ECANCELED);
+	}
+	reason = tomb_wait(t);
+	fault_disarm();
+	/* Where the worker left: at the point after the last it passed. */
+	left = fault_has_fired() ? d.reached + 1 : 0;
+	want = left == 1 || left == 2 ? ECANCELED : 5;
+	CHECK_INT(c, "tomb_wait", reason, want);
+	if (want == ECANCELED)
+		CHECK(c, strcmp(tomb_errmsg(t),
+		                "a worker left by pthread_exit or cancellation") == 0);
+	CHECK_INT(c, "tomb_count", (long long)tomb_count(t), 0);
+	CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+out_pool:
+	if (pool != NULL)
+		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+	gate_destroy(&d.g);
+	gate_destroy(&d.b);
+}
+
+static const struct exit_param exit_plain = {X_PLAIN};
+static const struct exit_param exit_pool = {X_POOL};
+static const struct exit_param exit_errgroup = {X_ERRGROUP};
+static const struct exit_param exit_group = {X_GROUP};
+static const struct exit_param exit_slot = {X_SLOT};
+static const struct exit_param exit_callback = {X_CALLBACK};
+
 const struct fault_scenario fault_scenarios[] = {
 	{"tomb_new", sc_new, &new_plain, NULL},
 	{"tomb_new_opts", sc_new, &new_opts, NULL},
@@ -1444,6 +1574,13 @@ const struct fault_scenario fault_scenarios[] = {
 	{"tomb_pool_free waits", sc_waiter, &waiter_pool_free, NULL},
 	{"a pool's thread parks", sc_waiter, &waiter_pool_park, NULL},
 	{"the timer's thread sleeps", sc_waiter, &waiter_timer, NULL},
+	{"a worker leaves", sc_exit, &exit_plain, NULL},
+	{"a worker leaves, on a pool", sc_exit, &exit_pool, NULL},
+	{"a worker leaves, errgroup", sc_exit, &exit_errgroup, NULL},
+	{"a worker leaves, group", sc_exit, &exit_group, NULL},
+	{"a worker leaves, a tomb_go waiting", sc_exit, &exit_slot, NULL},
+	{"a worker leaves, its callback cancelled", sc_exit, &exit_callback,
+	 NULL},
 };
 const size_t fault_nscenarios =
 	sizeof(fault_scenarios) / sizeof(fault_scenarios[0]);
