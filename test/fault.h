@@ -9,9 +9,9 @@
  * fail with), until a run reaches no k-th call.  When a later call of the
  * failed kind was made in such a run, it runs again with the failure
  * persistent (that call and every later one of its kind fail).  Then it
- * runs the scenario once more (twice if it met a futex wait: one run per
- * way a futex wait returns early) with each wait of the library that it
- * reaches returning early at its first call (fault_wake_early).  The
+ * runs the scenario once more with each wait of the library that it
+ * reaches returning early at its first call (fault_wake_early), unless it
+ * walks waits (or a worker's exits) call by call itself.  The
  * scenario arms the injection (fault_arm, or fault_arm_kinds) around the
  * calls under test only, checks what each returned, and ends by killing,
  * waiting for and freeing every tomb it made; the driver then checks that

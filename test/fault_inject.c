@@ -149,7 +149,7 @@ struct fault_site *const *fault_sites(size_t *n)
 }
 
 /* The plan and what happened to it.  fail_at == 0: nothing fails. */
-static _Atomic unsigned armed;
+static _Atomic unsigned armed, counted_kinds;
 static _Atomic unsigned long counted, fail_at, failures, same_after;
 static _Atomic int variant;
 static atomic_bool persist, no_waitv;
@@ -159,12 +159,13 @@ static _Atomic(const struct fault_site *) fired;
 static _Atomic int fired_errno;
 /* The wait pass: the plan's number (a site's woken_in), the variant of the
  * early returns (-1: none), and how many were made. */
-static _Atomic unsigned long plan_no, woken, woken_futex;
+static _Atomic unsigned long plan_no, woken;
 static _Atomic int wake_variant = -1;
 
 void fault_plan(unsigned long k, int v, fault_hook_fn *on_fault, void *arg)
 {
 	atomic_store(&armed, 0);
+	atomic_store(&counted_kinds, 0);
 	atomic_store(&counted, 0);
 	atomic_store(&fail_at, k);
 	atomic_store(&failures, 0);
@@ -178,7 +179,6 @@ void fault_plan(unsigned long k, int v, fault_hook_fn *on_fault, void *arg)
 	atomic_fetch_add(&plan_no, 1);
 	atomic_store(&wake_variant, -1);
 	atomic_store(&woken, 0);
-	atomic_store(&woken_futex, 0);
 }
 
 void fault_persist(void)
@@ -201,11 +201,6 @@ unsigned long fault_woken(void)
 	return atomic_load(&woken);
 }
 
-unsigned long fault_woken_futex(void)
-{
-	return atomic_load(&woken_futex);
-}
-
 void fault_arm(void)
 {
 	atomic_store(&armed, FAULT_ACQUISITIONS);
@@ -224,6 +219,11 @@ void fault_disarm(void)
 unsigned long fault_counted(void)
 {
 	return atomic_load(&counted);
+}
+
+unsigned fault_counted_kinds(void)
+{
+	return atomic_load(&counted_kinds);
 }
 
 unsigned long fault_failures(void)
@@ -268,6 +268,7 @@ static int should_fail(struct fault_site *s)
 	if (!(atomic_load(&armed) & FAULT_KIND_BIT(s->kind)))
 		return 0;
 	atomic_fetch_add(&s->counted, 1);
+	atomic_fetch_or(&counted_kinds, FAULT_KIND_BIT(s->kind));
 	n = atomic_fetch_add(&counted, 1) + 1;
 	if ((f = atomic_load(&fired)) != NULL && f->kind == s->kind) {
 		if (!atomic_load(&persist)) {
@@ -310,8 +311,6 @@ static int returns_early(struct fault_site *s)
 		return -1;
 	atomic_fetch_add(&s->woken, 1);
 	atomic_fetch_add(&woken, 1);
-	if (s->kind == FAULT_FUTEX_WAIT || s->kind == FAULT_FUTEX_WAIT2)
-		atomic_fetch_add(&woken_futex, 1);
 	err = ki->errs[v % ki->nerrs];
 	return err == FAULT_SPURIOUS ? 0 : err;
 }

@@ -182,8 +182,6 @@ void fault_wake_early(int variant);
 
 /* Waits made to return early since fault_plan. */
 unsigned long fault_woken(void);
-/* How many of those were futex waits (whose early returns have variants). */
-unsigned long fault_woken_futex(void);
 
 /* Calls made between fault_arm and fault_disarm, on any thread, are counted
  * (some are never counted: see fault_sigaction).  fault_arm arms the
@@ -192,8 +190,9 @@ void fault_arm(void);
 void fault_arm_kinds(unsigned kinds);
 void fault_disarm(void);
 
-/* Counted calls since fault_plan. */
+/* Counted calls since fault_plan, and the set of their kinds. */
 unsigned long fault_counted(void);
+unsigned fault_counted_kinds(void);
 
 /* Calls made to fail since fault_plan (more than one in a persistent
  * plan): take it before a call, and fault_failed_since says whether the

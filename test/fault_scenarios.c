@@ -1098,6 +1098,7 @@ struct release {
 	tomb_chan_t *ch;
 	struct gate g;      /* B_SLOT: the worker that holds the slot */
 	pid_t waiter;       /* the test's thread */
+	sem_t about;        /* posted by it just before it blocks */
 	bool late;          /* it never slept */
 	int sent;           /* B_CHAN_RECV: tomb_chan_trysend's result */
 };
@@ -1106,6 +1107,7 @@ static void release(struct release *r)
 {
 	int one = 1;
 
+	sem_take(&r->about);
 	r->late = !await_asleep(&r->waiter, NULL);
 	switch (r->what) {
 	case B_WAIT_DYING:
@@ -1156,12 +1158,16 @@ static void sc_blocking(struct fault_ctx *c, const void *param)
 
 	gate_init(&r.g);
 	gate_init(&g);
-	if (!CHECK(c, (r.t = tomb_new_opts(p->what == B_SLOT ? &o : NULL)) != NULL))
+	sem_init(&r.about, 0, 0);
+	if (!CHECK(c, (r.t = tomb_new_opts(p->what == B_SLOT ? &o : NULL)) != NULL)) {
+		sem_destroy(&r.about);
 		return;
+	}
 	tomb_cond_init(&r.cv);
 	if (p->what == B_CHAN_RECV &&
 	    !CHECK(c, (r.ch = tomb_chan_new(sizeof(int), 0)) != NULL)) {
 		tomb_free(r.t);
+		sem_destroy(&r.about);
 		return;
 	}
 	if (p->what == B_SLOT) {
@@ -1175,6 +1181,9 @@ static void sc_blocking(struct fault_ctx *c, const void *param)
 	 * sleeps (a futex wait) after it has said it started. */
 	fault_arm_kinds(p->what == B_SLOT ? FAULT_KIND_BIT(FAULT_COND_WAIT)
 	                                  : FAULT_WAITS);
+	if (p->what == B_COND_WAIT)
+		pthread_mutex_lock(&r.m);
+	sem_post(&r.about);
 	switch (p->what) {
 	case B_WAIT_DYING:
 		err = tomb_wait_dying(r.t, &end);
@@ -1182,7 +1191,6 @@ static void sc_blocking(struct fault_ctx *c, const void *param)
 		break;
 	case B_COND_WAIT:
 		/* A spurious wake-up is the caller's to see: it loops. */
-		pthread_mutex_lock(&r.m);
 		err = 0;
 		while (!r.flag && err == 0)
 			err = tomb_cond_wait(r.t, &r.cv, &r.m, &end);
@@ -1211,6 +1219,7 @@ static void sc_blocking(struct fault_ctx *c, const void *param)
 	finish(c, r.t, reason, reason);
 	gate_destroy(&g);
 	gate_destroy(&r.g);
+	sem_destroy(&r.about);
 }
 
 /* A thread of the library blocks in a condition wait (or a pool's thread
@@ -1405,11 +1414,13 @@ static const struct waiter_param waiter_timer = {W_TIMER};
  * thread is joined; a pool loses it.  The worker below passes exit points
  * (FAULT_EXIT_POINT) where a user's worker could leave: alone, with a
  * sibling it started, after it killed its tomb, with a tomb_go waiting for
- * its slot; and a dying callback that it runs has a point where a cancel
+ * its slot; on its own thread or a pool's; and a dying callback that it runs has a point where a cancel
  * may come (it acts after the kill has returned: callbacks run with
  * cancellation disabled).  The walk makes it leave at each, both ways.
  */
-enum exit_where { X_PLAIN, X_POOL, X_ERRGROUP, X_GROUP, X_SLOT, X_CALLBACK };
+/* (The group lifetime is not walked: an exit is a return of ECANCELED or
+ * TOMB_EDYING before any lifetime's rule, as under errgroup.) */
+enum exit_where { X_PLAIN, X_POOL, X_ERRGROUP, X_SLOT, X_CALLBACK };
 
 struct exit_param {
 	enum exit_where where;
@@ -1480,8 +1491,6 @@ static void sc_exit(struct fault_ctx *c, const void *param)
 	o.pool = pool;
 	if (p->where == X_ERRGROUP || p->where == X_SLOT)
 		o.lifetime = TOMB_LIFETIME_ERRGROUP;
-	if (p->where == X_GROUP)
-		o.lifetime = TOMB_LIFETIME_GROUP;
 	if (p->where == X_SLOT)
 		o.limit = 1;
 	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL))
@@ -1523,7 +1532,6 @@ out_pool:
 static const struct exit_param exit_plain = {X_PLAIN};
 static const struct exit_param exit_pool = {X_POOL};
 static const struct exit_param exit_errgroup = {X_ERRGROUP};
-static const struct exit_param exit_group = {X_GROUP};
 static const struct exit_param exit_slot = {X_SLOT};
 static const struct exit_param exit_callback = {X_CALLBACK};
 
@@ -1577,7 +1585,6 @@ const struct fault_scenario fault_scenarios[] = {
 	{"a worker leaves", sc_exit, &exit_plain, NULL},
 	{"a worker leaves, on a pool", sc_exit, &exit_pool, NULL},
 	{"a worker leaves, errgroup", sc_exit, &exit_errgroup, NULL},
-	{"a worker leaves, group", sc_exit, &exit_group, NULL},
 	{"a worker leaves, a tomb_go waiting", sc_exit, &exit_slot, NULL},
 	{"a worker leaves, its callback cancelled", sc_exit, &exit_callback,
 	 NULL},
