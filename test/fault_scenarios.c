@@ -1391,6 +1391,119 @@ out_pool:
 	gate_destroy(&d.g);
 }
 
+/* A waiter joins a worker's thread that lingers after its function (in a
+ * thread-specific-data destructor, which runs after the library is done
+ * with the thread), while the test's thread waits for that join: as a
+ * second waiter of the tomb (join.c), or freeing the child tomb whose
+ * thread the parent's waiter joins (tomb.c, disown).  The thread ends once
+ * the test's thread sleeps. */
+enum linger_case { L_SECOND_WAITER, L_FREE_CHILD };
+
+struct linger_param {
+	enum linger_case what;
+};
+
+struct linger_data {
+	struct gate g;
+	tomb_t *waited;   /* what the other waiter waits for */
+	int waited_rc;
+	pid_t waiter;     /* the other waiter's thread */
+	pid_t test;       /* the test's thread */
+	sem_t about;      /* posted by the test's thread before it blocks */
+	bool late;        /* it never slept */
+};
+
+static pthread_key_t linger_key;
+static pthread_once_t linger_once = PTHREAD_ONCE_INIT;
+
+static void linger(void *arg)
+{
+	struct linger_data *d = arg;
+
+	sem_take(&d->about);
+	d->late = !await_asleep(&d->test, NULL);
+}
+
+static void make_linger_key(void)
+{
+	if (pthread_key_create(&linger_key, linger) != 0)
+		abort(); /* the test's own, not the library's */
+}
+
+static int w_lingers(tomb_t *t, void *arg)
+{
+	struct linger_data *d = arg;
+
+	pthread_setspecific(linger_key, d);
+	started(&d->g);
+	return tomb_sleep(t, NULL) == ECANCELED ? TOMB_EDYING : EPROTO;
+}
+
+static void *other_waiter(void *arg)
+{
+	struct linger_data *d = arg;
+
+	d->waiter = gettid_();
+	d->waited_rc = tomb_wait(d->waited);
+	return NULL;
+}
+
+static void sc_linger(struct fault_ctx *c, const void *param)
+{
+	const struct linger_param *p = param;
+	struct linger_data d = {.test = gettid_()};
+	struct tomb_opts o = {0};
+	struct pollfd dead = {.events = POLLIN};
+	tomb_t *parent = NULL, *t;
+	pthread_t th;
+
+	pthread_once(&linger_once, make_linger_key);
+	gate_init(&d.g);
+	sem_init(&d.about, 0, 0);
+	if (p->what == L_FREE_CHILD &&
+	    !CHECK(c, (parent = tomb_new()) != NULL))
+		goto out;
+	o.parent = parent;
+	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL)) {
+		if (parent != NULL)
+			tomb_free(parent);
+		goto out;
+	}
+	d.waited = parent != NULL ? parent : t;
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_lingers, &d), 0))
+		sem_take(&d.g.started);
+	CHECK_INT(c, "tomb_kill", tomb_kill(d.waited, 6), 0);
+	/* Dead (the worker has returned: its thread lingers), so that the
+	 * other waiter goes straight to the join. */
+	dead.fd = tomb_dead_fd(d.waited);
+	CHECK(c, dead.fd >= 0 && poll(&dead, 1, -1) == 1);
+	if (pthread_create(&th, NULL, other_waiter, &d) != 0)
+		abort(); /* the test's own thread, not the library's */
+	while (d.waiter == 0)
+		sched_yield();
+	CHECK(c, await_asleep(&d.waiter, NULL));
+	fault_arm_kinds(FAULT_KIND_BIT(FAULT_COND_WAIT));
+	sem_post(&d.about);
+	if (p->what == L_SECOND_WAITER)
+		CHECK_INT(c, "tomb_wait", tomb_wait(t), 6);
+	else
+		CHECK_INT(c, "tomb_free of the child", tomb_free(t), 0);
+	fault_disarm();
+	pthread_join(th, NULL);
+	CHECK(c, !d.late);
+	CHECK_INT(c, "the other tomb_wait", d.waited_rc, 6);
+	if (p->what == L_SECOND_WAITER)
+		CHECK_INT(c, "tomb_free", tomb_free(t), 0);
+	if (parent != NULL)
+		CHECK_INT(c, "tomb_free of the parent", tomb_free(parent), 0);
+out:
+	sem_destroy(&d.about);
+	gate_destroy(&d.g);
+}
+
+static const struct linger_param linger_second = {L_SECOND_WAITER};
+static const struct linger_param linger_child = {L_FREE_CHILD};
+
 static const struct blocking_param block_dying = {B_WAIT_DYING, false};
 static const struct blocking_param block_cond = {B_COND_WAIT, false};
 static const struct blocking_param block_cond_fallback = {B_COND_WAIT, true};
@@ -1582,6 +1695,8 @@ const struct fault_scenario fault_scenarios[] = {
 	{"tomb_pool_free waits", sc_waiter, &waiter_pool_free, NULL},
 	{"a pool's thread parks", sc_waiter, &waiter_pool_park, NULL},
 	{"the timer's thread sleeps", sc_waiter, &waiter_timer, NULL},
+	{"tomb_wait while another joins", sc_linger, &linger_second, NULL},
+	{"tomb_free of a child being joined", sc_linger, &linger_child, NULL},
 	{"a worker leaves", sc_exit, &exit_plain, NULL},
 	{"a worker leaves, on a pool", sc_exit, &exit_pool, NULL},
 	{"a worker leaves, errgroup", sc_exit, &exit_errgroup, NULL},
