@@ -47,7 +47,9 @@
 
 /* The kinds of calls that can be made to fail.  A new kind of call in lib/
  * that can fail needs a kind here, a line in the table of fault_inject.c and
- * a macro in fault_redirect.h, or this test cannot see it. */
+ * a macro in fault_redirect.h, or this test cannot see it.  A new wait
+ * through lib/lock.h or lib/sys.h is redirected already: it needs a
+ * scenario that blocks in it (see sc_blocking, sc_waiter). */
 enum fault_kind {
 	FAULT_MALLOC,
 	FAULT_CALLOC,
