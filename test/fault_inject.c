@@ -6,6 +6,7 @@
 #include "fault_inject.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,7 +271,13 @@ static int should_fail(struct fault_site *s)
 	atomic_fetch_add(&s->counted, 1);
 	atomic_fetch_or(&counted_kinds, FAULT_KIND_BIT(s->kind));
 	n = atomic_fetch_add(&counted, 1) + 1;
-	if ((f = atomic_load(&fired)) != NULL && f->kind == s->kind) {
+	if (atomic_load(&fail_at) != 0 && n > atomic_load(&fail_at)) {
+		/* After the k-th call by the count, though maybe before it
+		 * said what it was, on another thread: it is about to. */
+		while ((f = atomic_load(&fired)) == NULL)
+			sched_yield();
+		if (f->kind != s->kind)
+			return 0;
 		if (!atomic_load(&persist)) {
 			atomic_fetch_add(&same_after, 1);
 			return 0;

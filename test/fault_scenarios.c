@@ -1234,6 +1234,7 @@ struct waiter_param {
 struct waiter_data {
 	struct gate g;
 	pid_t waiter;  /* the thread that blocks */
+	sem_t about;   /* W_OFF: posted by it just before it blocks */
 	bool late;     /* it never slept */
 	pid_t worker;  /* the worker's thread */
 };
@@ -1266,6 +1267,8 @@ static void cb_until_asleep(tomb_t *t, void *arg)
 
 	(void)t;
 	sem_post(&d->g.started);
+	/* Not before: the test's thread sleeps in sem_wait for `started`. */
+	sem_take(&d->about);
 	d->late = !await_asleep(&d->waiter, NULL);
 }
 
@@ -1291,10 +1294,11 @@ static void sc_waiter(struct fault_ctx *c, const void *param)
 	tomb_t *t;
 
 	gate_init(&d.g);
+	sem_init(&d.about, 0, 0);
 	if (p->what == W_WAIT || p->what == W_TIMEDWAIT || p->what == W_POOL_FREE ||
 	    p->what == W_POOL_PARK) {
 		if (!CHECK(c, (pool = tomb_pool_new(NULL)) != NULL))
-			return;
+			goto out_pool;
 		o.pool = pool;
 	}
 	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL))
@@ -1321,6 +1325,7 @@ static void sc_waiter(struct fault_ctx *c, const void *param)
 		CHECK_INT(c, "tomb_go", tomb_go(t, w_kills, NULL), 0);
 		sem_take(&d.g.started);
 		fault_arm_kinds(conds);
+		sem_post(&d.about);
 		CHECK_INT(c, "tomb_off", tomb_off(&h), EALREADY);
 		fault_disarm();
 		CHECK(c, !d.late);
@@ -1351,6 +1356,7 @@ static void sc_waiter(struct fault_ctx *c, const void *param)
 		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
 		fault_disarm();
 		CHECK_INT(c, "threads", settled_thread_count(base), base);
+		sem_destroy(&d.about);
 		gate_destroy(&d.g);
 		return;
 	case W_POOL_PARK:
@@ -1388,6 +1394,7 @@ out_pool:
 	if (pool != NULL)
 		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
 	CHECK_INT(c, "threads", settled_thread_count(base), base);
+	sem_destroy(&d.about);
 	gate_destroy(&d.g);
 }
 
