@@ -807,12 +807,8 @@ void fault_exit_point(struct fault_site *s)
 	int err;
 
 	pthread_testcancel();
-	if ((err = should_fail(s)) == FAULT_BY_CANCEL) {
-		/* Deferred, so it acts at the next cancellation point: this
-		 * one, unless cancellation is disabled here. */
-		pthread_cancel(pthread_self());
-		pthread_testcancel();
-	} else if (err == FAULT_BY_EXIT) {
+	if ((err = should_fail(s)) == FAULT_BY_CANCEL)
+		pthread_cancel(pthread_self()); /* deferred: left pending */
+	else if (err == FAULT_BY_EXIT)
 		pthread_exit(NULL);
-	}
 }

@@ -303,10 +303,11 @@ int fault_pthread_sigmask(struct fault_site *s, int how, const sigset_t *set,
                           sigset_t *old);
 
 /* A worker of the test calls this where a user's worker could leave: it
- * returns, or the thread leaves there by pthread_exit, or by a cancel that
- * acts at once (or, where cancellation is disabled, is left pending).  It
- * is a cancellation point first: a cancel left pending at an earlier point
- * acts here. */
+ * returns, or the thread leaves there by pthread_exit, or it cancels its
+ * own thread there: a deferred cancel, left pending, which must pass
+ * through any libtomb call that follows (none is a cancellation point,
+ * tomb(7)) and act at the worker's own next one.  It is a cancellation
+ * point first: a cancel left pending at an earlier point acts here. */
 #define FAULT_EXIT_POINT() fault_exit_point(FAULT_SITE(FAULT_WORKER_EXIT))
 #define FAULT_CALLBACK_CANCEL_POINT() \
 	fault_exit_point(FAULT_SITE(FAULT_CALLBACK_CANCEL))

@@ -1534,12 +1534,17 @@ static const struct waiter_param waiter_timer = {W_TIMER};
  * thread is joined; a pool loses it.  The worker below passes exit points
  * (FAULT_EXIT_POINT) where a user's worker could leave: alone, with a
  * sibling it started, after it killed its tomb, with a tomb_go waiting for
- * its slot; on its own thread or a pool's; and a dying callback that it runs has a point where a cancel
- * may come (it acts after the kill has returned: callbacks run with
- * cancellation disabled).  The walk makes it leave at each, both ways.
+ * its slot; on its own thread or a pool's.  The walk makes it leave at
+ * each by pthread_exit, and cancel itself there: the cancel, pending,
+ * passes through the libtomb calls that follow (tomb_go, tomb_on_dying,
+ * tomb_kill: none is a cancellation point) and acts at the worker's next
+ * one (its sem_wait, or the next point), so the worker leaves in the
+ * state it had there, alive or dying.  A dying callback that the worker
+ * runs (its kill's) has a point where a cancel comes too; it acts after
+ * the kill has returned, callbacks running with cancellation disabled.
+ * (The group lifetime is not walked: an exit is a return of ECANCELED or
+ * TOMB_EDYING before any lifetime's rule, as under errgroup.)
  */
-/* (The group lifetime is not walked: an exit is a return of ECANCELED or
- * TOMB_EDYING before any lifetime's rule, as under errgroup.) */
 enum exit_where { X_PLAIN, X_POOL, X_ERRGROUP, X_SLOT, X_CALLBACK };
 
 struct exit_param {
@@ -1633,7 +1638,8 @@ static void sc_exit(struct fault_ctx *c, const void *param)
 	}
 	reason = tomb_wait(t);
 	fault_disarm();
-	/* Where the worker left: at the point after the last it passed. */
+	/* Where the worker left (or cancelled itself): at the point after
+	 * the last it passed. */
 	left = fault_has_fired() ? d.reached + 1 : 0;
 	want = left == 1 || left == 2 ? ECANCELED : 5;
 	CHECK_INT(c, "tomb_wait", reason, want);
