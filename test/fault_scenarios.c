@@ -1573,6 +1573,19 @@ static void cb_cancel_point(tomb_t *t, void *arg)
 	FAULT_CALLBACK_CANCEL_POINT();
 }
 
+/* sem_take with cancellation disabled, so that a pending cancel does not
+ * act inside sem_wait: under ThreadSanitizer a cancel inside a blocking
+ * call other than a condition wait leaves its interceptor half undone
+ * (see test_exit.c). */
+static void sem_take_nocancel(sem_t *s)
+{
+	int old;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+	sem_take(s);
+	pthread_setcancelstate(old, NULL);
+}
+
 static int w_exits(tomb_t *t, void *arg)
 {
 	struct exit_data *d = arg;
@@ -1582,16 +1595,8 @@ static int w_exits(tomb_t *t, void *arg)
 		sem_take(&d->g.go); /* a tomb_go waits for the slot now */
 	FAULT_EXIT_POINT();
 	d->reached = 1;
-	if (d->where != X_SLOT && tomb_go(t, w_until_dying, &d->b) == 0) {
-		/* Not where a pending cancel acts: under ThreadSanitizer a
-		 * cancel inside a blocking call other than a condition wait
-		 * leaves its interceptor half undone (see test_exit.c). */
-		int old;
-
-		pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
-		sem_take(&d->b.started);
-		pthread_setcancelstate(old, NULL);
-	}
+	if (d->where != X_SLOT && tomb_go(t, w_until_dying, &d->b) == 0)
+		sem_take_nocancel(&d->b.started);
 	FAULT_EXIT_POINT();
 	d->reached = 2;
 	if (d->where == X_CALLBACK)
