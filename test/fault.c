@@ -328,6 +328,7 @@ int main(void)
 		const char *only = getenv("FAULT_SCENARIO");
 		unsigned long calls, counted, sc_points = 0, sc_persistent = 0,
 		                              sc_woken = 0;
+		unsigned long waits;
 		unsigned kinds;
 		struct timespec s0, s1;
 
@@ -338,8 +339,10 @@ int main(void)
 		ok &= run_one(sc, 0, 0, false, -1, &calls, &site);
 		runs++;
 		/* A scenario that walks waits or exits itself has no wait
-		 * pass: its waits are walked call by call. */
+		 * pass: its waits are walked call by call; nor one that met
+		 * no wait while armed. */
 		kinds = fault_counted_kinds();
+		waits = fault_waits_reached();
 		for (unsigned long k = 1; k <= 10000; k++) {
 			for (int v = 0;; v++) {
 				ok &= run_one(sc, k, v, false, -1, &counted, &site);
@@ -372,9 +375,8 @@ int main(void)
 done:
 		/* The waits: each returns early once (a futex wait with
 		 * EINTR; the scenarios that block walk both ways, call by
-		 * call).  Not for a scenario that arms other kinds than the
-		 * acquisitions: it walks its waits, or its exits, itself. */
-		if ((kinds & ~FAULT_ACQUISITIONS) == 0) {
+		 * call). */
+		if ((kinds & ~FAULT_ACQUISITIONS) == 0 && waits > 0) {
 			ok &= run_one(sc, 0, 0, false, 0, &counted, &site);
 			runs++;
 			sc_woken += fault_woken();

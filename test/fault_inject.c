@@ -172,7 +172,7 @@ static _Atomic(const struct fault_site *) fired;
 static _Atomic int fired_errno;
 /* The wait pass: the plan's number (a site's woken_in), the variant of the
  * early returns (-1: none), and how many were made. */
-static _Atomic unsigned long plan_no, woken;
+static _Atomic unsigned long plan_no, woken, waits_reached;
 static _Atomic int wake_variant = -1;
 
 void fault_plan(unsigned long k, int v, fault_hook_fn *on_fault, void *arg)
@@ -192,6 +192,7 @@ void fault_plan(unsigned long k, int v, fault_hook_fn *on_fault, void *arg)
 	atomic_fetch_add(&plan_no, 1);
 	atomic_store(&wake_variant, -1);
 	atomic_store(&woken, 0);
+	atomic_store(&waits_reached, 0);
 }
 
 void fault_persist(void)
@@ -212,6 +213,11 @@ void fault_wake_early(int v)
 unsigned long fault_woken(void)
 {
 	return atomic_load(&woken);
+}
+
+unsigned long fault_waits_reached(void)
+{
+	return atomic_load(&waits_reached);
 }
 
 void fault_arm(void)
@@ -325,6 +331,8 @@ static int returns_early(struct fault_site *s)
 		return err == 0 ? -1 : err == FAULT_SPURIOUS ? 0 : err;
 	}
 	atomic_fetch_add(&s->calls, 1);
+	if (atomic_load(&armed) != 0)
+		atomic_fetch_add(&waits_reached, 1);
 	if ((v = atomic_load(&wake_variant)) < 0 || atomic_load(&armed) == 0 ||
 	    atomic_exchange(&s->woken_in, run) == run)
 		return -1;

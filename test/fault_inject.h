@@ -182,8 +182,10 @@ bool fault_persistent(void);
  * condition wait). */
 void fault_wake_early(int variant);
 
-/* Waits made to return early since fault_plan. */
+/* Waits made to return early since fault_plan, and waits reached while
+ * armed (in a wait pass, each could have). */
 unsigned long fault_woken(void);
+unsigned long fault_waits_reached(void);
 
 /* Calls made between fault_arm and fault_disarm, on any thread, are counted
  * (some are never counted: see fault_sigaction).  fault_arm arms the

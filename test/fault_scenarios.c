@@ -1595,9 +1595,13 @@ static int w_exits(tomb_t *t, void *arg)
 		sem_take(&d->g.go); /* a tomb_go waits for the slot now */
 	FAULT_EXIT_POINT();
 	d->reached = 1;
-	if (d->where != X_SLOT && tomb_go(t, w_until_dying, &d->b) == 0)
-		sem_take_nocancel(&d->b.started);
-	FAULT_EXIT_POINT();
+	/* (For X_SLOT, no sibling: the next point would be the same state
+	 * as this one.) */
+	if (d->where != X_SLOT) {
+		if (tomb_go(t, w_until_dying, &d->b) == 0)
+			sem_take_nocancel(&d->b.started);
+		FAULT_EXIT_POINT();
+	}
 	d->reached = 2;
 	if (d->where == X_CALLBACK)
 		tomb_on_dying(t, cb_cancel_point, d, &d->h);
