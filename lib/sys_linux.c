@@ -28,8 +28,11 @@ _Static_assert(sizeof(_Atomic uint32_t) == sizeof(uint32_t),
  * TOMB_FUTEX_WAITV=0 makes it "no", to test the fallback. */
 static _Atomic int waitv_state;
 
-int tomb__futex_wait(_Atomic uint32_t *word, uint32_t expected,
-                     const struct timespec *abstime)
+/* The names of the two waits are in parentheses: the fault-injection build
+ * (test/fault_redirect.h) turns their calls into macros, and these are not
+ * calls. */
+int (tomb__futex_wait)(_Atomic uint32_t *word, uint32_t expected,
+                       const struct timespec *abstime)
 {
 	/* FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC. */
 	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
@@ -37,8 +40,9 @@ int tomb__futex_wait(_Atomic uint32_t *word, uint32_t expected,
 	return rc == 0 ? 0 : errno;
 }
 
-int tomb__futex_wait2(_Atomic uint32_t *a, uint32_t ea, _Atomic uint32_t *b,
-                      uint32_t eb, const struct timespec *abstime)
+int (tomb__futex_wait2)(_Atomic uint32_t *a, uint32_t ea,
+                        _Atomic uint32_t *b, uint32_t eb,
+                        const struct timespec *abstime)
 {
 	struct futex_waitv w[2];
 	int known;

@@ -9,7 +9,11 @@
  *
  * The system headers that declare these functions come first, so that the
  * macros below cannot rewrite their declarations; lib/ includes them again
- * later, to no effect.
+ * later, to no effect.  So do lib/'s own lock.h and sys.h, whose waits are
+ * redirected at each of their callers (after lock.h, so that its inline
+ * bodies still call the real pthread functions, but for pthread_join, which
+ * the books count); sys_linux.c writes the names of the futex waits it
+ * defines in parentheses, which these function-like macros leave alone.
  */
 #ifndef TOMB_FAULT_REDIRECT_H
 #define TOMB_FAULT_REDIRECT_H
@@ -27,19 +31,6 @@
 #include <unistd.h>
 
 #include "fault_inject.h"
-
-/* The site of the call being written: a static record, and a pointer to it
- * in the section tomb_fault_sites (see struct fault_site). */
-#define FAULT_SITE(k)                                                         \
-	(__extension__({                                                      \
-		static struct fault_site fault_site_ = {                      \
-			.kind = (k), .file = __FILE__, .line = __LINE__};     \
-		static struct fault_site *fault_site_ptr_                     \
-			__attribute__((used, section("tomb_fault_sites"))) =  \
-				&fault_site_;                                 \
-		(void)fault_site_ptr_;                                        \
-		&fault_site_;                                                 \
-	}))
 
 #define malloc(n) fault_malloc(FAULT_SITE(FAULT_MALLOC), (n))
 #define calloc(n, size) fault_calloc(FAULT_SITE(FAULT_CALLOC), (n), (size))
@@ -88,5 +79,30 @@
 
 #define fprintf(f, ...) fault_fprintf(FAULT_SITE(FAULT_FPRINTF), (f), __VA_ARGS__)
 #define fflush(f) fault_fflush(FAULT_SITE(FAULT_FFLUSH), (f))
+
+/* lib/'s wrappers, each call site its own site.  Each macro passes the
+ * real function on (its name is not expanded again inside its own
+ * macro). */
+#include "../lib/lock.h"
+#include "../lib/sys.h"
+
+#define tomb__futex_wait(word, expected, abstime)                            \
+	fault_futex_wait(FAULT_SITE(FAULT_FUTEX_WAIT), tomb__futex_wait,     \
+	                 (word), (expected), (abstime))
+#define tomb__futex_wait2(a, ea, b, eb, abstime)                             \
+	fault_futex_wait2(FAULT_SITE(FAULT_FUTEX_WAIT2), tomb__futex_wait2,  \
+	                  (a), (ea), (b), (eb), (abstime))
+#define tomb__cond_wait(cv, mu) \
+	fault_cond_wait(FAULT_SITE(FAULT_COND_WAIT), tomb__cond_wait, (cv), (mu))
+#define tomb__cond_timedwait(cv, mu, abstime)                                \
+	fault_cond_timedwait(FAULT_SITE(FAULT_COND_TIMEDWAIT),               \
+	                     tomb__cond_timedwait, (cv), (mu), (abstime))
+/* timer.c's own timed wait, outside lock.h. */
+#define pthread_cond_timedwait(cv, mu, abstime)                              \
+	fault_cond_timedwait(FAULT_SITE(FAULT_COND_TIMEDWAIT),               \
+	                     pthread_cond_timedwait, (cv), (mu), (abstime))
+#define tomb__join(th) fault_join(FAULT_SITE(FAULT_PTHREAD_JOIN), tomb__join, (th))
+#define pthread_sigmask(how, set, old) \
+	fault_pthread_sigmask(FAULT_SITE(FAULT_PTHREAD_SIGMASK), (how), (set), (old))
 
 #endif
