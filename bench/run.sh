@@ -191,10 +191,10 @@ awk -v impls="$impls" '
 		}
 	}' "$raw.med"
 
-# The issue's targets, as ratios of medians from this run.
+# The issues' targets, as ratios of medians from this run.
 echo
 echo "targets (ratio of medians; target in brackets):"
-awk '
+awk -v big="$deadline_set_n" '
 	{ m[$1 " " $2 " " $3] = $4 }
 	function ratio(label, a, b, target,   r) {
 		if (!(a in m) || !(b in m) || m[b] == 0) {
@@ -224,42 +224,23 @@ awk '
 			if (f[1] == "chan-kill" && f[2] == "tomb")
 				ratio("chan-kill n=" f[3] ": tomb / kill-cond", k, "kill-cond tomb " f[3], 1.25)
 		}
-	}' "$raw.med"
-awk '
-	{ m[$1 " " $2 " " $3] = $4 }
-	function ratio(label, a, b, target,   r) {
-		if (!(a in m) || !(b in m) || m[b] == 0) {
-			printf "  %-44s  n/a\n", label
-			return
-		}
-		r = m[a] / m[b]
-		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
-	}
-	END { # issue 17
+		# Issue 17.
 		for (n = 1; n <= 1000; n *= 10)
 			ratio("kill-read n=" n ": tomb / tomb kill-cond", "kill-read tomb " n, "kill-cond tomb " n, 1.25)
 		ratio("read: tomb_read / read+poll", "read tomb 1", "read pthread 1", 1.5)
-	}' "$raw.med"
-# Deadlines (issue 22).
-awk -v big="$deadline_set_n" '
-	{ m[$1 " " $2 " " $3] = $4 }
-	function ratio(label, a, b, target,   r) {
-		if (!(a in m) || !(b in m) || m[b] == 0) {
-			printf "  %-44s  n/a\n", label
-			return
-		}
-		r = m[a] / m[b]
-		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
-	}
-	END {
+		# Deadlines (issue 22).
 		for (k in m) {
 			split(k, f, " ")
 			if (f[1] == "deadline-late" && f[2] == "tomb")
 				ratio("deadline-late n=" f[3] ": tomb / pthread", k, "deadline-late pthread " f[3], 2)
 		}
 		ratio("deadline-set: n=" big " / n=1", "deadline-set tomb " big, "deadline-set tomb 1", 2)
+		for (k in m) {
+			split(k, f, " ")
+			if (f[1] == "mem" && f[2] == "tomb")
+				printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", m[k], m[k] <= 256 ? "met" : "NOT MET"
+		}
 	}' "$raw.med"
-awk '$1 == "mem" && $2 == "tomb" { printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", $4, $4 <= 256 ? "met" : "NOT MET" }' "$raw.med"
 echo
 grep '^skip' "$raw" | sort -u | sed 's/^/  /' || true
 rm -f "$raw.med"
