@@ -75,6 +75,16 @@ if ldd "$dir/static" | grep -q 'libtomb\.so'; then
 fi
 echo "PASS: static, with pkg-config --static --libs libtomb"
 
+# The valgrind suppressions for glibc's own reports (libtomb.supp), where
+# libtomb.pc says they are (pkg-config puts a sysroot in front, or not,
+# depending on its version).
+supp=$(pkg-config --variable=valgrind_suppressions libtomb)
+[ -n "$supp" ] || { echo "FAIL: libtomb.pc names no valgrind_suppressions"; exit 1; }
+[ -f "$supp" ] || supp=$destdir$supp
+grep -q '^   Helgrind:Race$' "$supp" 2>/dev/null ||
+	{ echo "FAIL: no valgrind suppressions at $supp"; exit 1; }
+echo "PASS: valgrind suppressions at $supp"
+
 # C++: <tomb.hpp> over the same library, a lambda as a worker whose
 # exception kills the tomb with its message.
 cat >"$dir/prog.cc" <<'CXX'
