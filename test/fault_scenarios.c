@@ -11,9 +11,7 @@
 #include "fault.h"
 #include "helpers.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <linux/futex.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sched.h>
@@ -995,60 +993,6 @@ static const size_t chan_unbuffered = 0, chan_buffered = 2;
  * result; one that lost the wake-up would hang (the watchdog).
  */
 
-#ifndef SYS_futex_waitv
-#define SYS_futex_waitv 449
-#endif
-
-/* Whether thread tid of this process sleeps in a futex wait now (its
- * system call, from /proc/self/task/TID/syscall), on either clock. */
-static bool asleep_in_futex(pid_t tid)
-{
-	char path[64], buf[256];
-	unsigned long addr = 0, op = 0;
-	long nr = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), f) == NULL ||
-	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
-		nr = -1;
-	fclose(f);
-	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
-	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
-	       nr == SYS_futex_waitv;
-}
-
-/* The kernel id of the thread of this process called `name`, or 0. */
-static pid_t tid_named(const char *name)
-{
-	struct dirent *e;
-	pid_t tid = 0;
-	DIR *d = opendir("/proc/self/task");
-
-	if (d == NULL)
-		return 0;
-	while (tid == 0 && (e = readdir(d)) != NULL) {
-		char path[300], comm[32] = "";
-		FILE *f;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		if ((f = fopen(path, "r")) == NULL)
-			continue;
-		if (fgets(comm, sizeof(comm), f) != NULL) {
-			comm[strcspn(comm, "\n")] = '\0';
-			if (strcmp(comm, name) == 0)
-				tid = (pid_t)atoi(e->d_name);
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return tid;
-}
-
 static bool past(const struct timespec *end)
 {
 	struct timespec now;
@@ -1059,15 +1003,15 @@ static bool past(const struct timespec *end)
 }
 
 /* Waits (yielding) until the thread *tid (or, if *tid is 0, the one called
- * `name`, whose id is put in *tid) sleeps in a futex wait.  False if it did
+ * `name`, whose id is put in *tid) sleeps in a futex wait (proc.h).  False if it did
  * not within the test's deadline. */
 static bool await_asleep(pid_t *tid, const char *name)
 {
 	struct timespec end = test_deadline(10);
 
-	while (*tid == 0 || !asleep_in_futex(*tid)) {
-		if (*tid == 0 && name != NULL)
-			*tid = tid_named(name);
+	while (*tid <= 0 || !thread_in_futex_wait(*tid)) {
+		if (*tid <= 0 && name != NULL)
+			*tid = thread_named(name);
 		if (past(&end))
 			return false;
 		sched_yield();

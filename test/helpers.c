@@ -5,7 +5,6 @@
 #include "helpers.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
@@ -87,41 +86,13 @@ int test_rounds(int n)
 	return n;
 }
 
-/*
- * A hand-off for a thread that is to block inside libtomb: waits until
- * thread `tid` of this process sits in a futex wait of the kind libtomb's
- * waits and sleeps make (futex with FUTEX_WAIT_BITSET, or futex_waitv;
- * pthread_cond_wait's and pthread_join's too), as
- * /proc/self/task/TID/syscall shows.  The C library's and the sanitizers'
- * own locks wait with plain FUTEX_WAIT, so they do not count.  Reads again,
- * yielding, until then or a generous deadline.
- */
-static bool in_futex_wait(pid_t tid)
-{
-	char path[64], buf[256];
-	long nr = -1;
-	unsigned long addr = 0, op = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
-	if ((f = fopen(path, "r")) == NULL)
-		return false;
-	if (fgets(buf, sizeof(buf), f) == NULL ||
-	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
-		nr = -1;
-	fclose(f);
-	/* Either clock; private, or shared as pthread_join's wait for a
-	 * thread's exit is. */
-	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
-	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
-	       nr == SYS_futex_waitv;
-}
-
+/* Polls thread_in_futex_wait (proc.c), yielding, up to a generous
+ * deadline. */
 void await_futex_wait(pid_t tid)
 {
 	struct timespec end = test_deadline(10), now;
 
-	while (!in_futex_wait(tid)) {
+	while (!thread_in_futex_wait(tid)) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ck_assert_msg(now.tv_sec < end.tv_sec ||
 		                      (now.tv_sec == end.tv_sec &&

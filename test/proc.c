@@ -12,7 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <linux/futex.h>
 #include <unistd.h>
+
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
 
 int thread_count(void)
 {
@@ -94,6 +99,27 @@ void await_thread_gone(pid_t tid)
 			return;
 		sched_yield();
 	}
+}
+
+bool thread_in_futex_wait(pid_t tid)
+{
+	char path[64], buf[256];
+	long nr = -1;
+	unsigned long addr = 0, op = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", (int)tid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	if (fgets(buf, sizeof(buf), f) == NULL ||
+	    sscanf(buf, "%ld %lx %lx", &nr, &addr, &op) < 1)
+		nr = -1;
+	fclose(f);
+	/* Either clock; private, or shared as pthread_join's wait for a
+	 * thread's exit is. */
+	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
+	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
+	       nr == SYS_futex_waitv;
 }
 
 pid_t thread_named(const char *name)

@@ -21,6 +21,13 @@ int thread_count(void);
  * reads /proc/self/fd). */
 int fd_count(void);
 
+/* Whether thread tid of this process sleeps in a futex wait of the kind
+ * libtomb's waits and sleeps make now (futex with FUTEX_WAIT_BITSET, on
+ * either clock, or futex_waitv; pthread_cond_wait's and pthread_join's
+ * too), as /proc/self/task/TID/syscall shows.  The C library's and the
+ * sanitizers' own locks wait with plain FUTEX_WAIT, so they do not count. */
+bool thread_in_futex_wait(pid_t tid);
+
 /* The kernel id of a thread of this process called `name` (its comm),
  * or -1 if there is none. */
 pid_t thread_named(const char *name);
