@@ -6,8 +6,8 @@
 # a timed-out condition wait that passes on its wake-up); with --race it
 # also has a data race of its own, a worker's write and main's read of one
 # variable.
-#   1. Helgrind without libtomb.supp: glibc's reports are there (the
-#      stack cache's always; the timed wait's is timing, and only noted).
+#   1. Helgrind without libtomb.supp: glibc's reports are there (one kind
+#      or the other, in one of three runs at most: both depend on timing).
 #   2. Helgrind with libtomb.supp, --race: every report left is the race.
 #   3. DRD with libtomb.supp, --race: likewise.
 # Skipped (77) without valgrind, under a sanitizer, or when the library was
@@ -53,18 +53,26 @@ contexts() {
 	sed -n 's/^==[0-9]*== ERROR SUMMARY: [0-9]* errors from \([0-9]*\) contexts.*/\1/p' "$1"
 }
 
-# 1. Without the file.
-run "$dir/plain.log" --tool=helgrind "$prog"
-stack=$(awk '/== Possible data race/ { c = 4; next }
-	c > 0 { c--; if (/: get_cached_stack /) { n++; c = 0 } }
-	END { print n + 0 }' "$dir/plain.log")
-cond=$(grep -c 'associated lock is not held' "$dir/plain.log" || :)
-[ "$stack" -gt 0 ] ||
-	fail "without libtomb.supp, Helgrind reported no memset under pthread_create"
-echo "without libtomb.supp: $(contexts "$dir/plain.log") reports, of which" \
-	"$stack races under pthread_create and $cond signals in timed waits"
-[ "$cond" -gt 0 ] ||
-	echo "note: no timed wait passed a wake-up on this run (timing)"
+# 1. Without the file: glibc's reports, of one kind or the other, in one
+# of three runs at most.  Neither is certain in a given run: glibc reuses a
+# cached stack only if the joined thread's has reached the cache in time
+# (seen missing once in CI's run under `make -j2`), and the timed wait's is
+# timing.
+stack=0
+cond=0
+for try in 1 2 3; do
+	run "$dir/plain.log" --tool=helgrind "$prog"
+	stack=$(awk '/== Possible data race/ { c = 4; next }
+		c > 0 { c--; if (/: get_cached_stack /) { n++; c = 0 } }
+		END { print n + 0 }' "$dir/plain.log")
+	cond=$(grep -c 'associated lock is not held' "$dir/plain.log" || :)
+	echo "without libtomb.supp, run $try: $(contexts "$dir/plain.log")" \
+		"reports, of which $stack races under pthread_create and $cond" \
+		"signals in timed waits"
+	[ $((stack + cond)) -eq 0 ] || break
+done
+[ $((stack + cond)) -gt 0 ] ||
+	fail "without libtomb.supp, Helgrind reported nothing of glibc's in 3 runs"
 
 # 2. Helgrind with the file: the race, and nothing else.
 run "$dir/helgrind.log" --tool=helgrind --suppressions="$supp" "$prog" --race
