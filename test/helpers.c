@@ -102,6 +102,42 @@ void await_futex_wait(pid_t tid)
 	}
 }
 
+/* tomb_foreach's function for await_workers_asleep: the workers' ids. */
+struct worker_ids {
+	pid_t tid[16];
+	size_t n;
+	bool unstarted;
+};
+
+static void note_worker_id(const struct tomb_worker_info *info, void *arg)
+{
+	struct worker_ids *w = arg;
+
+	if (info->tid == 0)
+		w->unstarted = true;
+	else if (w->n < sizeof(w->tid) / sizeof(w->tid[0]))
+		w->tid[w->n++] = info->tid;
+}
+
+void await_workers_asleep(tomb_t *t)
+{
+	struct timespec end = test_deadline(10), now;
+	struct worker_ids w;
+
+	for (;;) {
+		w.n = 0;
+		w.unstarted = false;
+		ck_assert_int_eq(tomb_foreach(t, note_worker_id, &w), 0);
+		if (!w.unstarted)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec, "a worker never started");
+		sched_yield();
+	}
+	for (size_t i = 0; i < w.n; i++)
+		await_futex_wait(w.tid[i]);
+}
+
 static void *blocked_main(void *arg)
 {
 	struct blocked *b = arg;

@@ -88,6 +88,12 @@ int test_rounds(int n);
  * after a generous deadline.  Called on the test's own thread. */
 void await_futex_wait(pid_t tid);
 
+/* await_futex_wait for each running worker of t (16 at most), once each
+ * has started.  Before a fork(): a thread still starting may be inside
+ * AddressSanitizer's allocator, which (gcc 12) takes no lock around fork(),
+ * and the child would inherit that lock held (test_deadline.c). */
+void await_workers_asleep(tomb_t *t);
+
 /* A plain thread (not a worker) that makes one blocking call on a tomb:
  * start_blocked returns once the call sleeps in the kernel
  * (await_futex_wait), finish_blocked joins it and gives the call's result. */

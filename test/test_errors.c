@@ -723,6 +723,7 @@ START_TEST(test_inherited_in_forked_child)
 	ck_assert_ptr_nonnull(p);
 	ck_assert_int_eq(tomb_go(t, worker_until_dying, NULL), 0);
 	ck_assert_int_eq(tomb_on_dying(t, noop_hook, NULL, &hook), 0);
+	await_workers_asleep(t); /* see there: ASan and fork() */
 	pid = fork();
 	ck_assert_int_ne(pid, -1);
 	if (pid == 0)
