@@ -345,12 +345,15 @@ struct tomb_pool_opts {
 TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts);
 
 /* What a pool holds right now: threads started and not exited, how many of
- * them are parked, and how many it has started ever. */
+ * them are parked, how many it has started ever, and how many workers are
+ * queued, waiting for a thread that none is set aside for (tomb_pool_new(3):
+ * how a worker finds a thread). */
 struct tomb_pool_stats {
 	size_t threads;
 	size_t idle;
 	size_t started;
-	size_t reserved_[5]; /* set to zero */
+	size_t waiting;
+	size_t reserved_[4]; /* set to zero */
 };
 
 /* Fills *st: 0, or EINVAL (NULL p or st). */

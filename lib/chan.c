@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "chan.h"
 #include "sys.h"
 
@@ -331,6 +332,7 @@ int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
 
 	if (t != NULL)
 		atomic_fetch_add(&t->sleepers, 1);
+	tomb__blocking_begin();
 	for (;;) {
 		uint32_t x = atomic_load(&w->word);
 		uint32_t s = 0;
@@ -379,6 +381,7 @@ int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
 		timed_out = err == ETIMEDOUT;
 		err = 0;
 	}
+	tomb__blocking_end();
 	if (hooked)
 		(void)tomb_off(&hook);
 	/* t is not touched after this: tomb_free may free it. */

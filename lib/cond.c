@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "sys.h"
 #include "tomb_private.h"
 
@@ -146,11 +147,13 @@ TOMB_EXPORT int tomb_cond_wait(tomb_t *t, tomb_cond_t *c, pthread_mutex_t *m,
 	state = atomic_load(&t->state);
 	err = pthread_mutex_unlock(m);
 	if (err == 0) {
+		tomb__blocking_begin();
 		if (state & TOMB_S_DYING)
 			err = 0;
 		else if ((err = tomb__futex_wait2(&k->seq, seq, &t->state, state,
 		                                 abstime)) == ENOSYS)
 			err = wait_registered(t, k, seq, abstime);
+		tomb__blocking_end();
 	}
 	atomic_fetch_sub(&k->waiters, 1);
 	if (err == EPERM)

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "pool.h"
 #include "sys.h"
 #include "tomb_private.h"
@@ -319,7 +320,9 @@ static int take_slot_locked(tomb_t *t, bool may_block)
 			return EDEADLK; /* every running worker would wait */
 		t->slot_waiters++;
 		t->slot_waiting_workers += own;
+		tomb__blocking_begin();
 		tomb__cond_wait(&t->slot_cv, &t->mu);
+		tomb__blocking_end();
 		t->slot_waiting_workers -= own;
 		t->slot_waiters--;
 		waited = true;

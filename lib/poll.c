@@ -11,6 +11,7 @@
  */
 #include "config.h"
 
+#include "blocked.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -63,7 +64,9 @@ TOMB_EXPORT int tomb_poll(tomb_t *t, struct pollfd *fds, nfds_t nfds,
 	cancel_state = tomb__nocancel_begin();
 	if (t != NULL)
 		atomic_fetch_add(&t->sleepers, 1);
+	tomb__blocking_begin();
 	err = poll_counted(t, fds, nfds, abstime, nready);
+	tomb__blocking_end();
 	if (t != NULL)
 		atomic_fetch_sub(&t->sleepers, 1);
 	tomb__nocancel_end(cancel_state);

@@ -28,6 +28,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "pool.h"
 #include "sys.h"
 #include "tomb_private.h"
@@ -38,6 +39,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* A thread's `word`: what its owner tells it.  A parked thread first
  * watches the word for a while (POOL_PARKED), then sleeps on it
@@ -54,6 +56,15 @@
 /* How long the spinner (see tomb_pool's `spinner`) watches its word
  * before it sleeps. */
 #define POOL_SPIN_NS 50000
+
+/* How long the watcher (see tomb_pool's `watcher`) lets the queue stand
+ * still before it makes a thread for a waiting job (long enough that a
+ * loaded machine's scheduler seldom stalls every running thread that
+ * long); and the most threads it makes at once (it doubles the number
+ * each period the queue stands still, so that n workers that wait for each
+ * other all run within about log2(n) periods). */
+#define POOL_WATCH_NS 10000000
+#define POOL_WATCH_BURST_MAX 1024
 
 struct pool_thread {
 	tomb_pool_t *p;
@@ -99,13 +110,16 @@ struct tomb_pool {
 
 	/* Jobs that tomb__pool_start found no awake thread for, oldest first,
 	 * and how many; the threads taken off `idle` for them, asleep still (a
-	 * stack),
-	 * and how many; and how many threads were told POOL_QUEUE and have
-	 * not yet taken mu to look at the queue.  Invariants:
-	 *   nqueued <= nreserved + waking: each queued worker has a thread;
-	 *   nqueued > 0 implies waking > 0: one of them is on its way;
-	 *   nreserved <= nqueued: none is set aside for nothing, so that
-	 *   when the queue is empty so is the set-aside stack.
+	 * stack), and how many; and how many threads were told POOL_QUEUE and
+	 * have not yet taken mu to look at the queue.  The jobs beyond
+	 * nreserved + waking are *waiting*: no thread is set aside for them
+	 * (none was parked and `busy_max` threads ran jobs, see `watcher`);
+	 * the first threads that finish their jobs take them, or threads the
+	 * watcher makes.  Invariants:
+	 *   nreserved + waking <= nqueued: none is set aside for nothing, so
+	 *   that when the queue is empty so is the set-aside stack;
+	 *   nreserved > 0 implies waking > 0: one of them is on its way;
+	 *   waiting jobs imply watcher_started and not watcher_idle.
 	 * The queue is empty when the pool is freed: a queued job is a worker
 	 * counted in its tomb's `live`, so that tomb cannot be freed, and the
 	 * pool is not freed while a tomb uses it.  A set-aside thread's word is still
@@ -118,6 +132,30 @@ struct tomb_pool {
 	struct tomb_list reserved;
 	size_t nreserved;
 	size_t waking;
+	uint64_t dequeued; /* jobs taken off the queue, ever */
+
+	/* Growth.  A tomb_go that finds no parked thread and no queue makes
+	 * a new thread while fewer than busy_max (2 x the CPUs online) run
+	 * jobs outside the library's waits, and else queues its job, waiting,
+	 * for the first thread that finishes a job: a burst of short workers
+	 * runs on a few threads instead of making hundreds.  The watcher, a
+	 * thread of the pool's own made at the first waiting job, makes
+	 * threads for waiting jobs (a) at once while fewer than busy_max
+	 * threads run (others block in the library's waits: `blocked`), and
+	 * (b) when no job has left the queue for POOL_WATCH_NS although none
+	 * blocks in the library: one thread, then twice as many each period
+	 * the queue still stands still, since workers may block elsewhere (on
+	 * each other, on a waiting job itself).  So a waiting job never waits
+	 * for ever: no deadlock when every running worker waits for a queued
+	 * one.  The watcher sleeps on `blocked` (blocked.h): with no time
+	 * limit while no job waits (watcher_idle), and then whoever queues a
+	 * waiting job toggles BLOCKED_KICK and wakes it; else until a thread
+	 * blocks (BLOCKED_WATCHED) or the period ends. */
+	size_t busy_max;
+	bool watcher_started;
+	bool watcher_idle;
+	pthread_t watcher;
+	_Atomic uint32_t blocked; /* blocked.h: atomic, not under mu */
 
 	/* Tombs made with this pool and not yet freed; while > 0 the pool
 	 * may not be freed, and so `closing` is false. */
@@ -199,6 +237,7 @@ static struct tomb_job *dequeue_locked(tomb_pool_t *p)
 	if (n == NULL)
 		return NULL;
 	p->nqueued--;
+	p->dequeued++;
 	if (p->nreserved > 0 && p->nreserved + p->waking > p->nqueued) {
 		struct pool_thread *th = tomb__list_entry(
 			tomb__list_shift(&p->reserved), struct pool_thread, node);
@@ -253,8 +292,9 @@ static int take_queued(struct pool_thread *self)
 	pool_lock(p);
 	p->waking--;
 	parked = park_locked(p, self);
-	for (int i = 0; i < POOL_FANOUT && p->nqueued > p->waking; i++)
-		wake_reserved_locked(p); /* there is one: see the invariants */
+	for (int i = 0; i < POOL_FANOUT && p->nreserved > 0 &&
+	                p->nqueued > p->waking; i++)
+		wake_reserved_locked(p);
 	pool_unlock(p);
 	return parked;
 }
@@ -336,6 +376,7 @@ static void *pool_main(void *arg)
 	tomb_pool_t *p = self->p;
 
 	own_pool = p;
+	tomb__blocked_word = &p->blocked;
 	tomb__set_thread_name(p->name);
 	for (;;) {
 		uint32_t w = atomic_load_explicit(&self->word,
@@ -370,27 +411,190 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* Makes a pool thread with every signal blocked. */
-static int create_blocked(tomb_pool_t *p, pthread_t *id, struct pool_thread *th)
+/* Makes a thread of p's with every signal blocked. */
+static int create_blocked(tomb_pool_t *p, pthread_t *id,
+                          void *(*fn)(void *), void *arg)
 {
 #ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
-	return pthread_create(id, &p->attr, pool_main, th);
+	return pthread_create(id, &p->attr, fn, arg);
 #else
 	/* The new thread inherits the creator's mask: block around it. */
 	sigset_t old;
 	int err;
 
 	pthread_sigmask(SIG_SETMASK, &p->sigs, &old);
-	err = pthread_create(id, &p->attr, pool_main, th);
+	err = pthread_create(id, &p->attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 #endif
 }
 
-int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
+/* Makes a pool thread that runs job first, counted in p->threads: 0, or
+ * ENOMEM or pthread_create's error, and then job was not touched.  With
+ * p->mu held on entry and on return, not in between. */
+static int grow_locked(tomb_pool_t *p, struct tomb_job *job)
 {
 	struct pool_thread *th;
 	pthread_t id;
+	int err = ENOMEM;
+
+	p->threads++;
+	p->started++;
+	pool_unlock(p);
+	if ((th = malloc(sizeof(*th))) != NULL) {
+		th->p = p;
+		th->job = job;
+		th->spins = false;
+		atomic_init(&th->word, POOL_RUN);
+		TOMB_ANN_ATOMIC(&th->word);
+		if ((err = create_blocked(p, &id, pool_main, th)) != 0)
+			free(th);
+	}
+	pool_lock(p);
+	if (err != 0) {
+		p->started--;
+		if (--p->threads == 0)
+			tomb__cond_broadcast(&p->gone_cv);
+	}
+	return err;
+}
+
+/* With p->mu held: queued jobs that no thread is set aside for. */
+static size_t waiting_locked(const tomb_pool_t *p)
+{
+	size_t ready = p->nreserved + p->waking;
+
+	return p->nqueued > ready ? p->nqueued - ready : 0;
+}
+
+/* With p->mu held: threads that run a job or are on their way to one (set
+ * aside, waking), outside the library's waits. */
+static size_t busy_locked(tomb_pool_t *p)
+{
+	size_t running = p->threads - p->nidle;
+	size_t blocked = atomic_load_explicit(&p->blocked, memory_order_relaxed) &
+	                 BLOCKED_COUNT;
+
+	return running > blocked ? running - blocked : 0;
+}
+
+/* With p->mu held: makes up to n threads for waiting jobs, oldest first;
+ * false if a thread could not be made (the job stays queued). */
+static bool grow_waiting_locked(tomb_pool_t *p, size_t n)
+{
+	for (size_t i = 0; i < n && waiting_locked(p) > 0; i++) {
+		struct tomb_job *job = dequeue_locked(p);
+
+		if (grow_locked(p, job) != 0) {
+			/* No thread now: the job goes back to the front, and
+			 * a later look tries again. */
+			tomb__list_push_front(&p->queue, &job->node);
+			p->nqueued++;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Wakes the watcher from any of its sleeps. */
+static void kick_watcher(tomb_pool_t *p)
+{
+	atomic_fetch_xor_explicit(&p->blocked, BLOCKED_KICK,
+	                          memory_order_relaxed);
+	tomb__futex_wake(&p->blocked, 1);
+}
+
+/* The watcher (see tomb_pool's `watcher`). */
+static void *watch_main(void *arg)
+{
+	tomb_pool_t *p = arg;
+	size_t burst = 1;
+	uint64_t seen = 0;
+	int64_t period_end = 0; /* 0: no period begun */
+
+	tomb__set_thread_name(p->name);
+	pool_lock(p);
+	while (!p->closing) {
+		size_t waiting = waiting_locked(p), busy = busy_locked(p);
+		struct timespec end;
+		uint32_t v;
+		int err;
+
+		if (waiting == 0) {
+			p->watcher_idle = true;
+			v = atomic_load_explicit(&p->blocked, memory_order_relaxed);
+			pool_unlock(p);
+			(void)tomb__futex_wait(&p->blocked, v, NULL);
+			pool_lock(p);
+			burst = 1;
+			period_end = 0;
+			continue;
+		}
+		if (busy < p->busy_max) { /* (a): some block in the library */
+			uint64_t before = p->dequeued;
+			bool all = grow_waiting_locked(p, p->busy_max - busy);
+
+			/* Not progress either (see below). */
+			seen += p->dequeued - before;
+			if (all)
+				continue;
+			period_end = 0; /* no thread: try again after a period */
+		}
+		if (period_end == 0 || p->dequeued != seen) {
+			if (p->dequeued != seen)
+				burst = 1; /* the queue moves: jobs end */
+			seen = p->dequeued;
+			period_end = tomb__now_ns() + POOL_WATCH_NS;
+		} else if (tomb__now_ns() >= period_end) {
+			/* (b): the queue stood still for a whole period. */
+			(void)grow_waiting_locked(p, burst);
+			if (burst < POOL_WATCH_BURST_MAX)
+				burst *= 2;
+			/* The next period starts now; the jobs just given
+			 * to new threads are no sign that the queue moves. */
+			seen = p->dequeued;
+			period_end = tomb__now_ns() + POOL_WATCH_NS;
+			continue;
+		}
+		end.tv_sec = (time_t)(period_end / 1000000000);
+		end.tv_nsec = (long)(period_end % 1000000000);
+		v = atomic_fetch_or_explicit(&p->blocked, BLOCKED_WATCHED,
+		                             memory_order_relaxed) |
+		    BLOCKED_WATCHED;
+		pool_unlock(p);
+		err = tomb__futex_wait(&p->blocked, v, &end);
+		pool_lock(p);
+		atomic_fetch_and_explicit(&p->blocked, ~BLOCKED_WATCHED,
+		                          memory_order_relaxed);
+		(void)err; /* the loop looks again, whatever woke it */
+	}
+	pool_unlock(p);
+	return NULL;
+}
+
+/* With p->mu held: queues job as a waiting one, starting the watcher if
+ * it is not yet there: 0, or pthread_create's error (nothing changed). */
+static int queue_waiting_locked(tomb_pool_t *p, struct tomb_job *job)
+{
+	int err;
+
+	if (!p->watcher_started) {
+		if ((err = create_blocked(p, &p->watcher, watch_main, p)) != 0)
+			return err;
+		p->watcher_started = true;
+	}
+	tomb__list_push_back(&p->queue, &job->node);
+	p->nqueued++;
+	if (p->watcher_idle) {
+		p->watcher_idle = false;
+		kick_watcher(p);
+	}
+	return 0;
+}
+
+int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
+{
+	struct pool_thread *th;
 	int err;
 
 	pool_lock(p);
@@ -412,28 +616,14 @@ int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
 		pool_unlock(p);
 		return 0;
 	}
-	p->threads++;
-	p->started++;
-	pool_unlock(p);
-
-	if ((th = malloc(sizeof(*th))) == NULL) {
-		err = ENOMEM;
-		goto fail;
+	/* None parked: a new thread, unless enough run jobs already (or the
+	 * watcher cannot be made: then a new thread all the same). */
+	if ((p->nqueued == 0 && busy_locked(p) < p->busy_max) ||
+	    queue_waiting_locked(p, job) != 0) {
+		err = grow_locked(p, job);
 	}
-	th->p = p;
-	th->job = job;
-	th->spins = false;
-	atomic_init(&th->word, POOL_RUN);
-	TOMB_ANN_ATOMIC(&th->word);
-	err = create_blocked(p, &id, th);
-	if (err == 0)
-		return 0;
-	free(th);
-fail:
-	pool_lock(p);
-	p->started--;
-	if (--p->threads == 0)
-		tomb__cond_broadcast(&p->gone_cv);
+	else
+		err = 0;
 	pool_unlock(p);
 	return err;
 }
@@ -465,6 +655,7 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	static const struct tomb_pool_opts defaults;
 	const struct tomb_pool_opts *o = opts != NULL ? opts : &defaults;
 	tomb_pool_t *p;
+	long ncpu;
 	int err = EINVAL;
 
 	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
@@ -501,6 +692,10 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 		goto fail_attr;
 	if ((err = pthread_cond_init(&p->gone_cv, NULL)) != 0)
 		goto fail_mutex;
+	atomic_init(&p->blocked, 0);
+	TOMB_ANN_ATOMIC(&p->blocked);
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	p->busy_max = 2 * (size_t)(ncpu > 0 ? ncpu : 1);
 	return p;
 
 fail_mutex:
@@ -525,6 +720,7 @@ TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st)
 	st->threads = p->threads;
 	st->idle = p->nidle;
 	st->started = p->started;
+	st->waiting = waiting_locked(p);
 	pool_unlock(p);
 	return 0;
 }
@@ -548,15 +744,20 @@ TOMB_EXPORT int tomb_pool_free(tomb_pool_t *p)
 	 * takes before it frees itself, so th is there for the wake). */
 	while (!tomb__list_empty(&p->idle))
 		tell_locked(p, pop_idle_locked(p), POOL_EXIT);
+	if (p->watcher_started)
+		kick_watcher(p);
 	while (p->threads > 0)
 		tomb__cond_wait(&p->gone_cv, &p->mu);
 	pool_unlock(p);
 
+	if (p->watcher_started)
+		tomb__join(p->watcher);
 	if (p->chain.has_last)
 		tomb__join(p->chain.last); /* and so every thread before it */
 	pthread_cond_destroy(&p->gone_cv);
 	pthread_mutex_destroy(&p->mu);
 	pthread_attr_destroy(&p->attr);
+	TOMB_ANN_FORGET(&p->blocked);
 	free(p);
 	return 0;
 }

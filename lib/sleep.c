@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "sys.h"
 #include "tomb_private.h"
 
@@ -22,6 +23,7 @@ TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
 		return 0;
 	/* See `sleepers` in tomb_private.h for why no wake-up is lost. */
 	atomic_fetch_add(&t->sleepers, 1);
+	tomb__blocking_begin();
 	for (;;) {
 		uint32_t s = atomic_load(&t->state);
 
@@ -36,6 +38,7 @@ TOMB_EXPORT int tomb_wait_dying(tomb_t *t, const struct timespec *abstime)
 		if (err != 0 && err != EAGAIN && err != EINTR && err != ETIMEDOUT)
 			abort(); /* the deadline was checked: a bug in libtomb */
 	}
+	tomb__blocking_end();
 	atomic_fetch_sub(&t->sleepers, 1);
 	return err;
 }

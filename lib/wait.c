@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "blocked.h"
 #include "tomb_private.h"
 
 #include <errno.h>
@@ -92,11 +93,13 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 		}
 		if (abstime == NULL && join_claimed_locked(t))
 			continue;
+		tomb__blocking_begin();
 		if (abstime == NULL)
 			tomb__cond_wait(&t->dead_cv, &t->mu);
 		else if (tomb__cond_timedwait(&t->dead_cv, &t->mu, abstime) ==
 		         ETIMEDOUT)
 			timed_out = true;
+		tomb__blocking_end();
 	}
 	if (err == 0 && reason != NULL)
 		*reason = atomic_load_explicit(&t->reason, memory_order_relaxed);

@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -434,6 +435,135 @@ START_TEST(test_pool_bursts_of_short_workers)
 }
 END_TEST
 
+/* The most threads that run jobs before tomb_go queues instead of making
+ * one: 2 x the CPUs online (lib/pool.c `busy_max`). */
+static size_t busy_max(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return 2 * (size_t)(n > 0 ? n : 1);
+}
+
+/* A burst of 10,000 workers that return at once, from one thread into a
+ * new pool: they run on a few threads, not one per worker that found no
+ * parked thread (173 to 373 threads on two CPUs before the bound).  The
+ * pool also makes a thread when its queue stands still for 10 ms, which a
+ * loaded machine's scheduler can cause (every pool thread preempted at
+ * once): so the best of up to five bursts, each into a new pool, meets
+ * the bound. */
+static size_t burst_threads(tomb_pool_t *p, tomb_t *t, atomic_int *ran)
+{
+	enum { N = 10000 };
+	struct tomb_pool_stats st;
+
+	atomic_store(ran, 0);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(tomb_go(t, count_run, ran), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(atomic_load(ran), N);
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_ge(st.started, 1);
+	ck_assert_uint_eq(st.waiting, 0); /* every worker has returned */
+	return st.started;
+}
+
+START_TEST(test_pool_burst_makes_few_threads)
+{
+	size_t best = SIZE_MAX;
+
+	for (int attempt = 0; attempt < 5 && best > busy_max(); attempt++) {
+		tomb_pool_t *p = tomb_pool_new(NULL);
+		atomic_int ran;
+		tomb_t *t;
+		size_t n;
+
+		ck_assert_ptr_nonnull(p);
+		t = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
+		n = burst_threads(p, t, &ran);
+		if (n < best)
+			best = n;
+		ck_assert_int_eq(tomb_free(t), 0);
+		ck_assert_int_eq(tomb_pool_free(p), 0);
+	}
+	ck_assert_uint_le(best, busy_max());
+}
+END_TEST
+
+/* The same burst while B workers are blocked in tomb_sleep (more than
+ * busy_max: the pool does not count a thread blocked in the library's
+ * waits as running): at most busy_max threads more than the blocked ones. */
+START_TEST(test_pool_burst_beside_blocked_workers)
+{
+	enum { B = 6 };
+	size_t best = SIZE_MAX;
+	sem_t started;
+
+	ck_assert_int_eq(sem_init(&started, 0, 0), 0);
+	for (int attempt = 0; attempt < 5 && best > busy_max() + B; attempt++) {
+		tomb_pool_t *p = tomb_pool_new(NULL);
+		tomb_t *blocked, *burst;
+		atomic_int ran;
+		size_t n;
+
+		ck_assert_ptr_nonnull(p);
+		blocked = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+		for (int i = 0; i < B; i++)
+			ck_assert_int_eq(tomb_go(blocked, worker_until_dying,
+			                         &started), 0);
+		for (int i = 0; i < B; i++)
+			ck_assert_int_eq(sem_wait(&started), 0);
+		burst = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
+		n = burst_threads(p, burst, &ran);
+		ck_assert_uint_gt(n, B);
+		if (n < best)
+			best = n;
+		tomb_kill(blocked, 0);
+		ck_assert_int_eq(tomb_wait(blocked), 0);
+		ck_assert_int_eq(tomb_free(blocked), 0);
+		ck_assert_int_eq(tomb_free(burst), 0);
+		ck_assert_int_eq(tomb_pool_free(p), 0);
+	}
+	ck_assert_uint_le(best, busy_max() + B);
+	sem_destroy(&started);
+}
+END_TEST
+
+/* Workers that each wait, outside the library, until all of them run: more
+ * than busy_max must run at once, so the queued ones get threads although
+ * every running worker is blocked (no deadlock: the test's timeout would
+ * catch one). */
+static int meet_all(tomb_t *t, void *arg)
+{
+	(void)t;
+	pthread_barrier_wait(arg);
+	return 0;
+}
+
+START_TEST(test_pool_queued_workers_that_running_ones_wait_for)
+{
+	enum { N = 40 };
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct tomb_pool_stats st;
+	pthread_barrier_t all;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(pthread_barrier_init(&all, NULL, N), 0);
+	for (int round = 0; round < 2; round++) {
+		tomb_t *t = pooled_tomb(p, TOMB_LIFETIME_ERRGROUP);
+
+		for (int i = 0; i < N; i++)
+			ck_assert_int_eq(tomb_go(t, meet_all, &all), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+	/* The second round found the first round's threads parked. */
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_ge(st.started, N);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	pthread_barrier_destroy(&all);
+}
+END_TEST
+
 /* A pool thread blocks every signal, whatever the mask of the thread whose
  * tomb_go made it; and a pool cannot be freed from its own thread. */
 struct in_pool {
@@ -492,6 +622,9 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_semantics_kept);
 	tcase_add_test(tc, test_pool_shared_by_threads);
 	tcase_add_test(tc, test_pool_bursts_of_short_workers);
+	tcase_add_test(tc, test_pool_burst_makes_few_threads);
+	tcase_add_test(tc, test_pool_burst_beside_blocked_workers);
+	tcase_add_test(tc, test_pool_queued_workers_that_running_ones_wait_for);
 	tcase_add_test(tc, test_pool_thread_mask_and_self_free);
 	suite_add_tcase(s, tc);
 	return s;
