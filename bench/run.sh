@@ -8,7 +8,7 @@
 #
 #   run.sh BINDIR OUT.json
 #
-# BINDIR holds bench-c (tomb, tomb-pool, pthread) and, where they could be
+# BINDIR holds bench-c (tomb, tomb-pool, pthread, pthread-park) and, where they could be
 # built, the peers (bench-jthread, bench-gcancellable, bench-go).  Each is run
 # as `PROG IMPL METRIC N RUNS` and prints "METRIC IMPL N VALUE" per run or
 # "skip METRIC IMPL reason" (bench/README.md).
@@ -36,10 +36,14 @@ fi
 # impl -> the program that measures it.
 declare -A prog=(
 	[tomb]=bench-c [tomb-pool]=bench-c [pthread]=bench-c
+	[pthread-park]=bench-c
 	[jthread]=bench-jthread [gcancellable]=bench-gcancellable
 	[go-tomb]=bench-go [go-errgroup]=bench-go
 )
 impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
+# The table's columns: pthread-park (issue 21) measures only kill.
+columns="pthread pthread-park tomb tomb-pool jthread go-tomb go-errgroup
+gcancellable"
 
 # Runs one measurement, $runs runs by default; its lines go to $raw.
 measure() { # impl metric n [runs]
@@ -108,7 +112,8 @@ for n in $spawn_ns; do
 done
 for n in $kill_ns; do
 	# The ratios' three in turns; the other ways and peers after them.
-	rounds kill "$n" pthread jthread tomb/kill-cond tomb-pool/kill-cond
+	rounds kill "$n" pthread pthread-park jthread tomb/kill-cond \
+		tomb-pool/kill-cond
 	for i in go-tomb go-errgroup gcancellable; do
 		measure "$i" kill "$n"; show "$i" kill "$n"
 	done
@@ -176,9 +181,9 @@ awk 'BEGIN { printf "[" }
 # The table: one row per metric and n, one column per impl.
 echo
 printf '%-13s %6s' metric n
-for i in $impls; do printf ' %12s' "$i"; done
+for i in $columns; do printf ' %12s' "$i"; done
 echo
-awk -v impls="$impls" '
+awk -v impls="$columns" '
 	{ key = $1 " " $3; m[key, $2] = $4; if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
 	END {
 		ni = split(impls, im, " ")
@@ -215,6 +220,10 @@ awk -v big="$deadline_set_n" '
 			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
 		}
 		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
+		# Issue 21: a pool kill against the park baseline.
+		for (n = 1; n <= 1000; n *= 10)
+			if (n != 10)
+				ratio("kill n=" n ": tomb-pool kill-cond / pthread-park", "kill-cond tomb-pool " n, "kill pthread-park " n, n == 1 ? 1.25 : 1.0)
 		for (k in m) {
 			split(k, f, " ")
 			if (f[1] == "chan-stream" && f[2] == "tomb")
