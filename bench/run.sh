@@ -221,6 +221,17 @@ awk -v big="$deadline_set_n" '
 		r = m[a] / m[b]
 		printf "  %-52s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
 	}
+	# Of two keys, the one with the smaller median (issue 21: the faster
+	# Go peer, the faster OpenMP wait policy); b if a was not measured.
+	function faster(a, b) {
+		if (!(a in m))
+			return b
+		return (b in m) && m[b] < m[a] ? b : a
+	}
+	function impl_of(k,   f) {
+		split(k, f, " ")
+		return f[2]
+	}
 	END {
 		ratio("poll: tomb / pthread", "poll tomb 1", "poll pthread 1", 1.5)
 		for (n = 1; n <= 1000; n = (n == 1 ? 100 : n * 10)) {
@@ -232,10 +243,27 @@ awk -v big="$deadline_set_n" '
 			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
 		}
 		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
-		# Issue 21: a pool kill against the park baseline.
-		for (n = 1; n <= 1000; n *= 10)
+		# Issue 21: the pool against Go, GThreadPool and OpenMP tasks
+		# when starting short workers; against the park baseline and
+		# every thread-based peer when killing blocked ones.
+		for (n = 1; n <= 1000; n = (n == 1 ? 100 : n * 10)) {
+			g = faster("spawn go-tomb " n, "spawn go-errgroup " n)
+			ratio("spawn n=" n ": tomb-pool / faster Go (" impl_of(g) ")", "spawn tomb-pool " n, g, n == 1000 ? 1.0 : 2.0)
+		}
+		for (n = 100; n <= 1000; n *= 10) {
+			ratio("spawn n=" n ": tomb-pool / gthreadpool", "spawn tomb-pool " n, "spawn gthreadpool " n, 1.0)
+			o = faster("spawn openmp " n, "spawn openmp-passive " n)
+			ratio("spawn n=" n ": tomb-pool / " impl_of(o), "spawn tomb-pool " n, o, 1.0)
+		}
+		for (n = 1; n <= 1000; n *= 10) {
 			if (n != 10)
 				ratio("kill n=" n ": tomb-pool kill-cond / pthread-park", "kill-cond tomb-pool " n, "kill pthread-park " n, n == 1 ? 1.25 : 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / jthread", "kill-cond tomb-pool " n, "kill jthread " n, 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / gthreadpool", "kill-cond tomb-pool " n, "kill gthreadpool " n, 1.0)
+			o = faster("kill openmp " n, "kill openmp-passive " n)
+			ratio("kill n=" n ": tomb-pool kill-cond / " impl_of(o), "kill-cond tomb-pool " n, o, 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / gcancellable", "kill-cond tomb-pool " n, "kill gcancellable " n, 1.0)
+		}
 		for (k in m) {
 			split(k, f, " ")
 			if (f[1] == "chan-stream" && f[2] == "tomb")
