@@ -374,25 +374,28 @@ static int *idle_sockets(long n)
 	return fds;
 }
 
+/* The workers' stack in a kill: 64 KiB, 16 KiB in the scale metric. */
+static size_t kill_stack = 64 * 1024;
+
 static int64_t run_kill(long n)
 {
 	int64_t t0, t1;
 	int err;
 
 	if (impl == PARK) {
-		return run_park_kill(n, 64 * 1024);
+		return run_park_kill(n, kill_stack);
 	} else if (impl == PTHREAD) {
 		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
 
 		if (th == NULL)
 			die("malloc", ENOMEM);
-		raw_start(th, n, 64 * 1024);
+		raw_start(th, n, kill_stack);
 		t0 = now_ns();
 		raw_stop(th, n);
 		t1 = now_ns();
 		free(th);
 	} else {
-		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
+		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, kill_stack);
 		int *fds = block == B_READ ? idle_sockets(n) : NULL;
 
 		if (block == B_POLL_FD && tomb_dying_fd(t) < 0)
@@ -568,6 +571,40 @@ static void run_mem(long n, int64_t *heap, int64_t *rss)
 		tomb_kill(t, 0);
 		tomb_wait(t);
 		tomb_free(t);
+	}
+}
+
+/* ---- scale: the kill of n workers at 16 KiB stacks (issue 21) ---------- */
+
+#define SCALE_STACK (16 * 1024)
+
+/*
+ * The kill metric at SCALE_STACK stacks (tomb and tomb-pool: kill-cond),
+ * with the peak RSS that the whole run added: prints "scale-kill IMPL N ns"
+ * and "scale-rss IMPL N bytes" per run.  No warm-up: for n = 30,000 it
+ * would double the run, and the stacks that glibc then caches would hide
+ * the next run's memory; bench/scale.sh runs each run as its own process.
+ */
+static void run_scale(long n, long runs)
+{
+	kill_stack = SCALE_STACK;
+	block = B_COND;
+	if (impl == POOL) {
+		struct tomb_pool_opts o = {.stack_size = SCALE_STACK};
+
+		if (tomb_pool_free(pool) != 0 ||
+		    (pool = tomb_pool_new(&o)) == NULL)
+			die("tomb_pool_new", errno);
+	}
+	for (long r = 0; r < runs; r++) {
+		long rss0;
+		int64_t ns;
+
+		reset_hwm();
+		rss0 = vm_hwm_bytes();
+		ns = run_kill(n);
+		report("scale-kill", n, ns);
+		report("scale-rss", n, vm_hwm_bytes() - rss0);
 	}
 }
 
@@ -974,9 +1011,12 @@ int main(int argc, char **argv)
 	}
 	sem_init(&blocked, 0, 0);
 
-	if (impl == PARK && strcmp(metric, "kill") != 0) {
+	if (impl == PARK && strcmp(metric, "kill") != 0 &&
+	    strcmp(metric, "scale") != 0) {
 		printf("skip %s %s the park baseline is a kill's only\n", metric,
 		       impl_name);
+	} else if (strcmp(metric, "scale") == 0) {
+		run_scale(n, runs);
 	} else if (strcmp(metric, "poll") == 0) {
 		run_poll(); /* warm-up */
 		for (long r = 0; r < runs; r++)

@@ -12,7 +12,8 @@
 # they could be built, the peers (bench-jthread, bench-gcancellable,
 # bench-gthreadpool, bench-openmp, bench-go).  Each is run as
 # `PROG IMPL METRIC N RUNS` and prints "METRIC IMPL N VALUE" per run or
-# "skip METRIC IMPL reason" (bench/README.md).
+# "skip METRIC IMPL reason" (bench/README.md).  In smoke mode it also runs
+# scale.sh at N = 1000 (`make bench-scale` is its full run).
 set -euo pipefail
 
 bindir=${1:?usage: run.sh BINDIR OUT.json}
@@ -294,3 +295,10 @@ echo
 grep '^skip' "$raw" | sort -u | sed 's/^/  /' || true
 rm -f "$raw.med"
 echo "bench: wrote $out"
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	# Scale (issue 21): its own target, `make bench-scale`; here only
+	# 1000 workers, to show that it still runs.
+	echo
+	BENCH_SCALE_N=1000 bash "$(dirname "$0")/scale.sh" "$bindir" "$raw.scale"
+	rm -f "$raw.scale"
+fi
