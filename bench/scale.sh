@@ -86,7 +86,7 @@ fi
 if [ $fits -eq 0 ]; then
 	echo "skip scale: N = $n passes a limit above" | tee -a "$raw" >&2
 else
-	for r in $(seq "$runs"); do
+	for _ in $(seq "$runs"); do
 		for i in $impls; do
 			"$bindir/bench-c" "$i" scale "$n" 1 >>"$raw" ||
 				echo "skip scale $i bench-c failed (exit $?)" >>"$raw"
