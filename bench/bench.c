@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * bench.c: the C side of `make bench`, for impls "tomb", "tomb-pool" and
- * "pthread" (the raw baseline: pthread_create/join, an atomic flag, a futex).
+ * bench.c: the C side of `make bench`, for impls "tomb", "tomb-pool",
+ * "pthread" (the raw baseline: pthread_create/join, an atomic flag, a futex)
+ * and "pthread-park" (the least a pool's kill can cost: threads parked on a
+ * futex, woken by one FUTEX_WAKE, until each has run and parked again).
  *
  *   bench-c IMPL METRIC N RUNS
  *
@@ -32,7 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum impl { TOMB, POOL, PTHREAD };
+enum impl { TOMB, POOL, PTHREAD, PARK };
 
 static enum impl impl;
 static const char *impl_name;
@@ -215,16 +217,26 @@ static void *raw_blocker(void *arg)
 	return NULL;
 }
 
-/* The workers have said they are about to block; give them time to get
- * into the kernel (a benchmark, not a test: a pause is fine here). */
+/* The pause before every timed kill, once n workers have said they are
+ * about to block: 5 ms + 20 us per worker, so that they are in the kernel
+ * (a benchmark, not a test: a pause is fine here). */
+static void pause_for(long n)
+{
+	int64_t ns = 5000000 + (int64_t)n * 20000;
+	struct timespec d = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
+
+	while (nanosleep(&d, &d) != 0 && errno == EINTR)
+		;
+}
+
+/* The workers have said they are about to block (n posts of `blocked`);
+ * give them time to get into the kernel. */
 static void settle(long n)
 {
-	struct timespec d = {0, 5000000 + n * 20000};
-
 	for (long i = 0; i < n; i++)
 		while (sem_wait(&blocked) != 0)
 			;
-	nanosleep(&d, NULL);
+	pause_for(n);
 }
 
 /* The raw baseline's blocked threads: n of them, at `stack` bytes, each
@@ -255,6 +267,98 @@ static void raw_stop(pthread_t *th, long n)
 	atomic_store(&raw_flag, 0);
 }
 
+/* ---- pthread-park: the least a pool's kill can cost (issue 21) ---------- */
+
+/*
+ * park_n threads parked on one futex word, park_gen, as a pool's threads
+ * park between jobs.  The kill is one bump of park_gen and one FUTEX_WAKE
+ * for all; each woken thread runs (counts itself in park_done) and parks
+ * again; the one that makes the count park_n wakes the waiter, asleep on
+ * park_done.  The threads live as long as the process, as a pool's do: the
+ * exit ends them.
+ *
+ * park_gen: bumped by the main thread only, and only when every thread
+ * has counted itself (park_done == park_n); a thread sleeps while it holds
+ * the value the thread last saw.  park_done: stored 0 by the main thread
+ * before it bumps park_gen, raised once by each thread after each bump
+ * (and once when it starts).  park_n, park_th: the main thread's.
+ */
+static _Atomic uint32_t park_gen, park_done;
+static long park_n;
+static pthread_t *park_th;
+
+static void futex_wait_on(_Atomic uint32_t *w, uint32_t val)
+{
+	syscall(SYS_futex, w, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futex_wake_on(_Atomic uint32_t *w, int count)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, count, NULL, NULL, 0);
+}
+
+static void *park_main(void *arg)
+{
+	uint32_t seen = 0;
+
+	(void)arg;
+	for (;;) {
+		/* "Run": count this wake; the last one wakes the waiter. */
+		if (atomic_fetch_add_explicit(&park_done, 1,
+		                              memory_order_acq_rel) + 1 ==
+		    (uint32_t)park_n)
+			futex_wake_on(&park_done, 1);
+		/* Park until the next bump. */
+		while (atomic_load_explicit(&park_gen, memory_order_acquire) ==
+		       seen)
+			futex_wait_on(&park_gen, seen);
+		seen = atomic_load_explicit(&park_gen, memory_order_acquire);
+	}
+	return NULL;
+}
+
+/* The waiter: asleep on park_done until every thread has counted itself. */
+static void park_wait(void)
+{
+	uint32_t d;
+
+	while ((d = atomic_load_explicit(&park_done, memory_order_acquire)) !=
+	       (uint32_t)park_n)
+		futex_wait_on(&park_done, d);
+}
+
+/* One kill of the parked threads, started on first use: ns from the bump
+ * to the waiter's return, once every thread has run and parked again. */
+static int64_t run_park_kill(long n, size_t stack)
+{
+	int64_t t0, t1;
+
+	if (park_th == NULL) {
+		pthread_attr_t a;
+		int err;
+
+		if ((park_th = malloc(sizeof(*park_th) * (size_t)n)) == NULL)
+			die("malloc", ENOMEM);
+		park_n = n;
+		pthread_attr_init(&a);
+		pthread_attr_setstacksize(&a, stack);
+		for (long i = 0; i < n; i++)
+			if ((err = pthread_create(&park_th[i], &a, park_main,
+			                          NULL)) != 0)
+				die("pthread_create", err);
+		pthread_attr_destroy(&a);
+	}
+	park_wait();      /* all counted: each is parked or about to be */
+	pause_for(n);     /* as settle(): let them reach the kernel */
+	atomic_store_explicit(&park_done, 0, memory_order_relaxed);
+	t0 = now_ns();
+	atomic_fetch_add_explicit(&park_gen, 1, memory_order_release);
+	futex_wake_on(&park_gen, INT_MAX);
+	park_wait();
+	t1 = now_ns();
+	return t1 - t0;
+}
+
 /* kill-read's sockets: n descriptors that never become readable, the two
  * ends of (n + 1) / 2 socket pairs that nobody writes to (one descriptor
  * per worker, so that 1000 workers fit in the usual 1024). */
@@ -270,24 +374,28 @@ static int *idle_sockets(long n)
 	return fds;
 }
 
+/* The workers' stack in a kill: 64 KiB, 16 KiB in the scale metric. */
+static size_t kill_stack = 64 * 1024;
+
 static int64_t run_kill(long n)
 {
 	int64_t t0, t1;
 	int err;
 
-	if (impl == PTHREAD) {
+	if (impl == PARK) {
+		return run_park_kill(n, kill_stack);
+	} else if (impl == PTHREAD) {
 		pthread_t *th = malloc(sizeof(*th) * (size_t)n);
 
 		if (th == NULL)
 			die("malloc", ENOMEM);
-		raw_start(th, n, 64 * 1024);
+		raw_start(th, n, kill_stack);
 		t0 = now_ns();
 		raw_stop(th, n);
 		t1 = now_ns();
 		free(th);
 	} else {
-		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, 64 * 1024);
-
+		tomb_t *t = new_tomb(TOMB_LIFETIME_TOMB, kill_stack);
 		int *fds = block == B_READ ? idle_sockets(n) : NULL;
 
 		if (block == B_POLL_FD && tomb_dying_fd(t) < 0)
@@ -463,6 +571,40 @@ static void run_mem(long n, int64_t *heap, int64_t *rss)
 		tomb_kill(t, 0);
 		tomb_wait(t);
 		tomb_free(t);
+	}
+}
+
+/* ---- scale: the kill of n workers at 16 KiB stacks (issue 21) ---------- */
+
+#define SCALE_STACK (16 * 1024)
+
+/*
+ * The kill metric at SCALE_STACK stacks (tomb and tomb-pool: kill-cond),
+ * with the peak RSS that the whole run added: prints "scale-kill IMPL N ns"
+ * and "scale-rss IMPL N bytes" per run.  No warm-up: for n = 30,000 it
+ * would double the run, and the stacks that glibc then caches would hide
+ * the next run's memory; bench/scale.sh runs each run as its own process.
+ */
+static void run_scale(long n, long runs)
+{
+	kill_stack = SCALE_STACK;
+	block = B_COND;
+	if (impl == POOL) {
+		struct tomb_pool_opts o = {.stack_size = SCALE_STACK};
+
+		if (tomb_pool_free(pool) != 0 ||
+		    (pool = tomb_pool_new(&o)) == NULL)
+			die("tomb_pool_new", errno);
+	}
+	for (long r = 0; r < runs; r++) {
+		long rss0;
+		int64_t ns;
+
+		reset_hwm();
+		rss0 = vm_hwm_bytes();
+		ns = run_kill(n);
+		report("scale-kill", n, ns);
+		report("scale-rss", n, vm_hwm_bytes() - rss0);
 	}
 }
 
@@ -839,7 +981,8 @@ int main(int argc, char **argv)
 	long n, runs;
 
 	if (argc != 5) {
-		fprintf(stderr, "usage: bench-c tomb|tomb-pool|pthread METRIC N RUNS\n");
+		fprintf(stderr, "usage: bench-c tomb|tomb-pool|pthread|pthread-park "
+		        "METRIC N RUNS\n");
 		return 2;
 	}
 	impl_name = argv[1];
@@ -856,6 +999,8 @@ int main(int argc, char **argv)
 			die("tomb_pool_new", errno);
 	} else if (strcmp(impl_name, "pthread") == 0) {
 		impl = PTHREAD;
+	} else if (strcmp(impl_name, "pthread-park") == 0) {
+		impl = PARK;
 	} else {
 		fprintf(stderr, "bench-c: unknown impl %s\n", impl_name);
 		return 2;
@@ -866,7 +1011,13 @@ int main(int argc, char **argv)
 	}
 	sem_init(&blocked, 0, 0);
 
-	if (strcmp(metric, "poll") == 0) {
+	if (impl == PARK && strcmp(metric, "kill") != 0 &&
+	    strcmp(metric, "scale") != 0) {
+		printf("skip %s %s the park baseline is a kill's only\n", metric,
+		       impl_name);
+	} else if (strcmp(metric, "scale") == 0) {
+		run_scale(n, runs);
+	} else if (strcmp(metric, "poll") == 0) {
 		run_poll(); /* warm-up */
 		for (long r = 0; r < runs; r++)
 			printf("%s %s %ld %.3f\n", metric, impl_name, n,
@@ -887,7 +1038,7 @@ int main(int argc, char **argv)
 	} else if (strncmp(metric, "kill", 4) == 0) {
 		const char *how = metric + 4;
 
-		if (impl == PTHREAD && strcmp(how, "") == 0)
+		if ((impl == PTHREAD || impl == PARK) && strcmp(how, "") == 0)
 			block = B_FUTEX;
 		else if (impl != PTHREAD && strcmp(how, "-cond") == 0)
 			block = B_COND;

@@ -8,9 +8,10 @@ set -eu
 
 # g++ for C++20 std::jthread; Go with the Debian-packaged sources of
 # gopkg.in/tomb.v2 and golang.org/x/sync (built with GOPATH, no network);
-# GLib for GCancellable; gnuplot for doc/benchmarks.md's plot.
+# GLib for GCancellable and GThreadPool; gcc's OpenMP runtime, libgomp
+# (omp.h comes with gcc); gnuplot for doc/benchmarks.md's plot.
 packages="g++ golang-go golang-gopkg-tomb.v2-dev golang-golang-x-sync-dev
-libglib2.0-dev pkgconf gnuplot-nox"
+libglib2.0-dev gcc libgomp1 pkgconf gnuplot-nox"
 
 missing=
 for p in $packages; do

@@ -8,10 +8,12 @@
 #
 #   run.sh BINDIR OUT.json
 #
-# BINDIR holds bench-c (tomb, tomb-pool, pthread) and, where they could be
-# built, the peers (bench-jthread, bench-gcancellable, bench-go).  Each is run
-# as `PROG IMPL METRIC N RUNS` and prints "METRIC IMPL N VALUE" per run or
-# "skip METRIC IMPL reason" (bench/README.md).
+# BINDIR holds bench-c (tomb, tomb-pool, pthread, pthread-park) and, where
+# they could be built, the peers (bench-jthread, bench-gcancellable,
+# bench-gthreadpool, bench-openmp, bench-go).  Each is run as
+# `PROG IMPL METRIC N RUNS` and prints "METRIC IMPL N VALUE" per run or
+# "skip METRIC IMPL reason" (bench/README.md).  In smoke mode it also runs
+# scale.sh at N = 1000 (`make bench-scale` is its full run).
 set -euo pipefail
 
 bindir=${1:?usage: run.sh BINDIR OUT.json}
@@ -36,10 +38,22 @@ fi
 # impl -> the program that measures it.
 declare -A prog=(
 	[tomb]=bench-c [tomb-pool]=bench-c [pthread]=bench-c
+	[pthread-park]=bench-c
 	[jthread]=bench-jthread [gcancellable]=bench-gcancellable
+	[gthreadpool]=bench-gthreadpool
+	[openmp]=bench-openmp [openmp-passive]=bench-openmp
 	[go-tomb]=bench-go [go-errgroup]=bench-go
 )
-impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
+# The table's columns; the impls that measure poll, hook and mem-rss; those
+# that start workers (spawn); those whose kill the targets compare, in
+# turns (issue 21: the park baseline and every thread-based peer).
+impls="pthread pthread-park tomb tomb-pool jthread gthreadpool openmp
+openmp-passive gcancellable go-tomb go-errgroup"
+flag_impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
+spawn_impls="pthread tomb tomb-pool jthread gthreadpool openmp openmp-passive
+gcancellable go-tomb go-errgroup"
+kill_impls="pthread pthread-park jthread gthreadpool openmp openmp-passive
+gcancellable tomb/kill-cond tomb-pool/kill-cond"
 
 # Runs one measurement, $runs runs by default; its lines go to $raw.
 measure() { # impl metric n [runs]
@@ -102,18 +116,22 @@ rounds() { # metric n impl...
 }
 
 echo "bench: $runs run(s) of each; medians below" >&2
-rounds poll 1 $impls
+rounds poll 1 $flag_impls
 for n in $spawn_ns; do
-	rounds spawn "$n" $impls
+	rounds spawn "$n" $spawn_impls
 done
 for n in $kill_ns; do
-	# The ratios' three in turns; the other ways and peers after them.
-	rounds kill "$n" pthread jthread tomb/kill-cond tomb-pool/kill-cond
-	for i in go-tomb go-errgroup gcancellable; do
+	# The ratios' impls in turns; the other ways and Go after them.
+	rounds kill "$n" $kill_impls
+	for i in go-tomb go-errgroup; do
 		measure "$i" kill "$n"; show "$i" kill "$n"
 	done
-	for m in kill-sleep kill-poll-fd kill-spin; do
+	for m in kill-sleep kill-poll-fd; do
 		for i in tomb tomb-pool; do measure "$i" "$m" "$n"; show "$i" "$m" "$n"; done
+	done
+	# OpenMP's own way to see a cancel is a polled cancellation point.
+	for i in tomb tomb-pool openmp openmp-passive; do
+		measure "$i" kill-spin "$n"; show "$i" kill-spin "$n"
 	done
 done
 # Issue 17: a kill reaching workers blocked in tomb_read, in turns with
@@ -123,9 +141,9 @@ for n in $kill_ns; do
 	rounds kill-read "$n" tomb/kill-cond tomb/kill-read
 done
 rounds read 1 pthread tomb
-for i in $impls; do measure "$i" hook 1; show "$i" hook 1; done
+for i in $flag_impls; do measure "$i" hook 1; show "$i" hook 1; done
 for i in pthread tomb tomb-pool; do measure "$i" mem "$mem_n"; show "$i" mem "$mem_n"; done
-for i in $impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
+for i in $flag_impls; do measure "$i" mem-rss "$mem_n"; show "$i" mem-rss "$mem_n"; done
 # Deadlines (issue 22): the timer against clock_nanosleep, in turns.
 for n in $deadline_ns; do
 	rounds deadline-late "$n" pthread tomb
@@ -176,7 +194,7 @@ awk 'BEGIN { printf "[" }
 # The table: one row per metric and n, one column per impl.
 echo
 printf '%-13s %6s' metric n
-for i in $impls; do printf ' %12s' "$i"; done
+for i in $impls; do printf ' %14s' "$i"; done
 echo
 awk -v impls="$impls" '
 	{ key = $1 " " $3; m[key, $2] = $4; if (!(key in seen)) { seen[key] = 1; order[++k] = key } }
@@ -186,7 +204,7 @@ awk -v impls="$impls" '
 			split(order[r], f, " ")
 			printf "%-13s %6s", f[1], f[2]
 			for (i = 1; i <= ni; i++)
-				printf " %12s", ((order[r], im[i]) in m) ? m[order[r], im[i]] : "-"
+				printf " %14s", ((order[r], im[i]) in m) ? m[order[r], im[i]] : "-"
 			printf "\n"
 		}
 	}' "$raw.med"
@@ -198,11 +216,22 @@ awk -v big="$deadline_set_n" '
 	{ m[$1 " " $2 " " $3] = $4 }
 	function ratio(label, a, b, target,   r) {
 		if (!(a in m) || !(b in m) || m[b] == 0) {
-			printf "  %-44s  n/a\n", label
+			printf "  %-52s  n/a\n", label
 			return
 		}
 		r = m[a] / m[b]
-		printf "  %-44s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
+		printf "  %-52s %6.2f  [<= %s] %s\n", label, r, target, r <= target ? "met" : "NOT MET"
+	}
+	# Of two keys, the one with the smaller median (issue 21: the faster
+	# Go peer, the faster OpenMP wait policy); b if a was not measured.
+	function faster(a, b) {
+		if (!(a in m))
+			return b
+		return (b in m) && m[b] < m[a] ? b : a
+	}
+	function impl_of(k,   f) {
+		split(k, f, " ")
+		return f[2]
 	}
 	END {
 		ratio("poll: tomb / pthread", "poll tomb 1", "poll pthread 1", 1.5)
@@ -215,6 +244,27 @@ awk -v big="$deadline_set_n" '
 			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
 		}
 		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
+		# Issue 21: the pool against Go, GThreadPool and OpenMP tasks
+		# when starting short workers; against the park baseline and
+		# every thread-based peer when killing blocked ones.
+		for (n = 1; n <= 1000; n = (n == 1 ? 100 : n * 10)) {
+			g = faster("spawn go-tomb " n, "spawn go-errgroup " n)
+			ratio("spawn n=" n ": tomb-pool / faster Go (" impl_of(g) ")", "spawn tomb-pool " n, g, n == 1000 ? 1.0 : 2.0)
+		}
+		for (n = 100; n <= 1000; n *= 10) {
+			ratio("spawn n=" n ": tomb-pool / gthreadpool", "spawn tomb-pool " n, "spawn gthreadpool " n, 1.0)
+			o = faster("spawn openmp " n, "spawn openmp-passive " n)
+			ratio("spawn n=" n ": tomb-pool / " impl_of(o), "spawn tomb-pool " n, o, 1.0)
+		}
+		for (n = 1; n <= 1000; n *= 10) {
+			if (n != 10)
+				ratio("kill n=" n ": tomb-pool kill-cond / pthread-park", "kill-cond tomb-pool " n, "kill pthread-park " n, n == 1 ? 1.25 : 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / jthread", "kill-cond tomb-pool " n, "kill jthread " n, 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / gthreadpool", "kill-cond tomb-pool " n, "kill gthreadpool " n, 1.0)
+			o = faster("kill openmp " n, "kill openmp-passive " n)
+			ratio("kill n=" n ": tomb-pool kill-cond / " impl_of(o), "kill-cond tomb-pool " n, o, 1.0)
+			ratio("kill n=" n ": tomb-pool kill-cond / gcancellable", "kill-cond tomb-pool " n, "kill gcancellable " n, 1.0)
+		}
 		for (k in m) {
 			split(k, f, " ")
 			if (f[1] == "chan-stream" && f[2] == "tomb")
@@ -238,10 +288,17 @@ awk -v big="$deadline_set_n" '
 		for (k in m) {
 			split(k, f, " ")
 			if (f[1] == "mem" && f[2] == "tomb")
-				printf "  %-44s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", m[k], m[k] <= 256 ? "met" : "NOT MET"
+				printf "  %-52s %6d  [<= 256 bytes] %s\n", "mem: bookkeeping bytes per tomb worker", m[k], m[k] <= 256 ? "met" : "NOT MET"
 		}
 	}' "$raw.med"
 echo
 grep '^skip' "$raw" | sort -u | sed 's/^/  /' || true
 rm -f "$raw.med"
 echo "bench: wrote $out"
+if [ "${BENCH_SMOKE:-0}" = 1 ]; then
+	# Scale (issue 21): its own target, `make bench-scale`; here only
+	# 1000 workers, to show that it still runs.
+	echo
+	BENCH_SCALE_N=1000 bash "$(dirname "$0")/scale.sh" "$bindir" "$raw.scale"
+	rm -f "$raw.scale"
+fi

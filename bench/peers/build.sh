@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # build.sh OUTDIR: build every peer benchmark this machine can build into
-# OUTDIR (bench-jthread, bench-gcancellable, bench-go for go-tomb and
-# go-errgroup).  A peer whose compiler or library is missing is reported
+# OUTDIR (bench-jthread, bench-gcancellable, bench-gthreadpool, bench-openmp
+# for openmp and openmp-passive, bench-go for go-tomb and go-errgroup).  A peer whose compiler or library is missing is reported
 # on stdout as "skip IMPL: reason", its old binary removed, and the build
 # goes on; bench/install-peers.sh installs them all from Debian.  A peer
 # whose tools are present but whose source does not compile is a bug:
@@ -89,6 +89,43 @@ else
 		$(pkg-config --cflags gio-2.0) -o "$bin" "$src/gcancellable.c" \
 		$(pkg-config --libs gio-2.0)
 	built gcancellable $?
+fi
+
+# gthreadpool: GLib's GThreadPool, stopped through GIO's GCancellable.
+bin=$out/bench-gthreadpool
+if fresh "$bin" "$src/gthreadpool.c" "$src/peer.h"; then
+	:
+elif ! command -v "$CC" >/dev/null 2>&1; then
+	skip "no C compiler ($CC)" gthreadpool
+elif ! pkg-config --exists gio-2.0 2>/dev/null; then
+	skip "pkg-config finds no gio-2.0 (libglib2.0-dev)" gthreadpool
+else
+	# shellcheck disable=SC2086,SC2046
+	"$CC" -std=gnu11 $CFLAGS $warn -pthread \
+		$(pkg-config --cflags gio-2.0) -o "$bin" "$src/gthreadpool.c" \
+		$(pkg-config --libs gio-2.0)
+	built gthreadpool $?
+fi
+
+# openmp and openmp-passive: OpenMP 4.0 tasks and cancellation, through
+# the compiler's -fopenmp (gcc's libgomp).
+bin=$out/bench-openmp
+if fresh "$bin" "$src/openmp.c" "$src/peer.h"; then
+	:
+elif ! command -v "$CC" >/dev/null 2>&1; then
+	skip "no C compiler ($CC)" openmp openmp-passive
+elif ! printf '%s\n' '#include <omp.h>' \
+	'int main(void) { int c = omp_get_cancellation();' \
+	'#pragma omp taskgroup' '{' '#pragma omp task' '{' \
+	'#pragma omp cancel taskgroup' '}' '}' 'return c; }' >"$probe/o.c" ||
+     ! "$CC" -fopenmp -o "$probe/o" "$probe/o.c" 2>/dev/null; then
+	skip "$CC -fopenmp cannot build OpenMP 4.0 tasks (gcc's libgomp)" \
+		openmp openmp-passive
+else
+	# shellcheck disable=SC2086
+	"$CC" -std=gnu11 $CFLAGS $warn -fopenmp -pthread -o "$bin" \
+		"$src/openmp.c"
+	built openmp $?
 fi
 
 # go-tomb and go-errgroup: one Go program, GOPATH mode, no modules, no
