@@ -76,6 +76,15 @@ int worker_probed_zero(tomb_t *t, void *arg)
 	return 0;
 }
 
+bool under_valgrind(void)
+{
+#ifdef RUNNING_ON_VALGRIND
+	return RUNNING_ON_VALGRIND != 0;
+#else
+	return false;
+#endif
+}
+
 int test_rounds(int n)
 {
 #ifdef RUNNING_ON_VALGRIND

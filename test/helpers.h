@@ -82,6 +82,10 @@ void add_leak_check(TCase *tc);
 #define VALGRIND_ROUNDS_DIVISOR 20
 int test_rounds(int n);
 
+/* Whether a valgrind tool runs the test (one thread at a time, in long
+ * slices: no bound on how long a runnable thread waits for its turn). */
+bool under_valgrind(void);
+
 /* Waits until thread tid of this process sits in a futex wait of the kind
  * libtomb's waits make (/proc/self/task/TID/syscall), so that what follows
  * (a kill, a signal) reaches a thread that really sleeps; fails the test

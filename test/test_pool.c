@@ -471,7 +471,8 @@ START_TEST(test_pool_burst_makes_few_threads)
 {
 	size_t best = SIZE_MAX;
 
-	for (int attempt = 0; attempt < 5 && best > busy_max(); attempt++) {
+	for (int attempt = 0; attempt < test_rounds(5) && best > busy_max();
+	     attempt++) {
 		tomb_pool_t *p = tomb_pool_new(NULL);
 		atomic_int ran;
 		tomb_t *t;
@@ -485,7 +486,10 @@ START_TEST(test_pool_burst_makes_few_threads)
 		ck_assert_int_eq(tomb_free(t), 0);
 		ck_assert_int_eq(tomb_pool_free(p), 0);
 	}
-	ck_assert_uint_le(best, busy_max());
+	/* Valgrind runs one thread at a time, for long slices: the queue
+	 * stands still whenever the test's thread has the CPU. */
+	if (!under_valgrind())
+		ck_assert_uint_le(best, busy_max());
 }
 END_TEST
 
@@ -499,7 +503,8 @@ START_TEST(test_pool_burst_beside_blocked_workers)
 	sem_t started;
 
 	ck_assert_int_eq(sem_init(&started, 0, 0), 0);
-	for (int attempt = 0; attempt < 5 && best > busy_max() + B; attempt++) {
+	for (int attempt = 0; attempt < test_rounds(5) && best > busy_max() + B;
+	     attempt++) {
 		tomb_pool_t *p = tomb_pool_new(NULL);
 		tomb_t *blocked, *burst;
 		atomic_int ran;
@@ -523,7 +528,8 @@ START_TEST(test_pool_burst_beside_blocked_workers)
 		ck_assert_int_eq(tomb_free(burst), 0);
 		ck_assert_int_eq(tomb_pool_free(p), 0);
 	}
-	ck_assert_uint_le(best, busy_max() + B);
+	if (!under_valgrind()) /* as above */
+		ck_assert_uint_le(best, busy_max() + B);
 	sem_destroy(&started);
 }
 END_TEST
