@@ -145,17 +145,18 @@ static void release_thread(struct tomb_thread *th)
 	free_worker(tomb__list_entry(th, struct worker, th));
 }
 
-/* Runs w's function as a worker of w->t on this thread.  If the function
- * leaves by pthread_exit or cancellation instead of returning, exits(w)
- * runs on the way out (a cleanup handler), and this call never returns. */
-static int run_fn(struct worker *w, void (*exits)(void *w))
+/* Runs w's function as a worker of w->t on this thread, whose id is tid.
+ * If the function leaves by pthread_exit or cancellation instead of
+ * returning, exits(w) runs on the way out (a cleanup handler), and this
+ * call never returns. */
+static int run_fn(struct worker *w, pid_t tid, void (*exits)(void *w))
 {
 	int rc;
 
 	/* Release: a waiter that sees tid may read w->th.id (see
 	 * tomb__claim_locked); told to Helgrind and DRD too. */
 	TOMB_ANN_RELEASE(&w->tid);
-	atomic_store_explicit(&w->tid, tomb__gettid(), memory_order_release);
+	atomic_store_explicit(&w->tid, tid, memory_order_release);
 	if (w->name[0] != '\0')
 		tomb__set_thread_name(w->name);
 	tomb__current = w->t;
@@ -213,7 +214,7 @@ static void *worker_main(void *p)
 	struct worker *w = p;
 
 	w->th.id = pthread_self();
-	worker_finish(w, run_fn(w, worker_exits), false);
+	worker_finish(w, run_fn(w, tomb__gettid(), worker_exits), false);
 	return NULL;
 }
 
@@ -248,7 +249,8 @@ static int run_job(struct tomb_job *job, struct pool_thread *self,
 	struct worker *w = tomb__list_entry(job, struct worker, job);
 	tomb_t *t = w->t;
 	bool renamed = w->name[0] != '\0', fire;
-	int rc = run_fn(w, job_exits), parked = POOL_UNDECIDED;
+	int rc = run_fn(w, tomb__pool_tid(self), job_exits),
+	    parked = POOL_UNDECIDED;
 
 	if (renamed)
 		tomb__set_thread_name(home);

@@ -75,6 +75,7 @@ struct pool_thread {
 	struct tomb_list node;     /* the idle or set-aside stack, under p->mu */
 	bool spins;                /* made the spinner when it last parked;
 	                            * its own, written under p->mu */
+	pid_t tid;                 /* its own, set when it starts */
 };
 
 struct tomb_pool {
@@ -348,6 +349,11 @@ static struct pool_thread *pop_idle_locked(tomb_pool_t *p)
 	return th;
 }
 
+pid_t tomb__pool_tid(const struct pool_thread *self)
+{
+	return self->tid;
+}
+
 /* The end of a pool thread (off the idle and set-aside stacks by now: a
  * thread told to exit was taken off idle; one that is to exit found the
  * queue empty, and so the set-aside stack too; one whose job left by
@@ -376,6 +382,7 @@ static void *pool_main(void *arg)
 	tomb_pool_t *p = self->p;
 
 	own_pool = p;
+	self->tid = tomb__gettid();
 	tomb__blocked_word = &p->blocked;
 	tomb__set_thread_name(p->name);
 	for (;;) {

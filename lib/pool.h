@@ -35,6 +35,10 @@ struct tomb_job {
  * a tomb's mu before a pool's). */
 int tomb__pool_park(struct pool_thread *self);
 
+/* The id of pool thread self (tomb__gettid's), read once when it started:
+ * a system call saved for each job. */
+pid_t tomb__pool_tid(const struct pool_thread *self);
+
 /* Counts a user (a tomb) of p: tomb_pool_free is EBUSY while any is.
  * tomb__pool_use is EINVAL if p is being freed. */
 int tomb__pool_use(tomb_pool_t *p);
