@@ -12,18 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void tomb__chan_lock(tomb_chan_t *c)
-{
-	if (pthread_mutex_lock(&c->mu) != 0)
-		abort();
-}
-
-void tomb__chan_unlock(tomb_chan_t *c)
-{
-	if (pthread_mutex_unlock(&c->mu) != 0)
-		abort();
-}
-
 bool tomb__chan_past(const struct timespec *abstime)
 {
 	struct timespec now;
@@ -98,11 +86,24 @@ TOMB_EXPORT size_t tomb_chan_cap(const tomb_chan_t *c)
 }
 
 /* Copies one value; a NULL end (a receive that drops it) or size 0 copies
- * nothing. */
+ * nothing.  The common sizes are copied inline. */
 static void copy_value(const tomb_chan_t *c, void *to, const void *from)
 {
-	if (c->elem_size != 0 && to != NULL && from != NULL)
+	if (to == NULL || from == NULL)
+		return;
+	switch (c->elem_size) {
+	case 0:
+		break;
+	case sizeof(int):
+		memcpy(to, from, sizeof(int));
+		break;
+	case sizeof(void *):
+		memcpy(to, from, sizeof(void *));
+		break;
+	default:
 		memcpy(to, from, c->elem_size);
+		break;
+	}
 }
 
 static struct chan_entry *pop(struct chan_queue *q)
@@ -391,31 +392,20 @@ int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
 }
 
 /*
- * A send (recv false) or receive that may block: completes at once if it
- * can, else queues one entry and sleeps.  On a cancel the entry is taken
- * off its queue (unless a claimer that lost the race already dropped it).
+ * The blocking half of chan_op, with c->mu held: queues one entry and
+ * sleeps.  On a cancel the entry is taken off its queue (unless a claimer
+ * that lost the race already dropped it).  Out of line, so that the
+ * frequent case (the operation completes at once) needs no stack frame for
+ * the waiter.
  */
-static int chan_op(tomb_t *t, tomb_chan_t *c, void *v,
-                   const struct timespec *abstime, bool recv, bool try)
+__attribute__((noinline)) static int chan_block(
+	tomb_t *t, tomb_chan_t *c, void *v, const struct timespec *abstime,
+	bool recv)
 {
-	struct chan_waiter w, *wake;
+	struct chan_waiter w;
 	struct chan_entry e;
 	int err;
 
-	if (c == NULL || (!recv && v == NULL && c->elem_size != 0) ||
-	    tomb__check_deadline(abstime) != 0)
-		return EINVAL;
-	if (t != NULL && tomb_dying(t))
-		return ECANCELED;
-	tomb__chan_lock(c);
-	err = recv ? tomb__chan_recv_locked(c, v, &wake)
-	           : tomb__chan_send_locked(c, v, &wake);
-	if (err != EAGAIN || try || (abstime != NULL && tomb__chan_past(abstime))) {
-		tomb__chan_unlock(c);
-		if (wake != NULL)
-			tomb__chan_wake(wake);
-		return err;
-	}
 	atomic_init(&w.word, W_WAITING);
 	TOMB_ANN_ATOMIC(&w.word);
 	w.chosen = 0;
@@ -438,6 +428,31 @@ static int chan_op(tomb_t *t, tomb_chan_t *c, void *v,
 	/* c is not touched after this: tomb_chan_free may free it. */
 	atomic_fetch_sub(&c->users, 1);
 	return err;
+}
+
+/* A send (recv false) or receive that may block: completes at once if it
+ * can, else (unless `try`) blocks in chan_block. */
+static int chan_op(tomb_t *t, tomb_chan_t *c, void *v,
+                   const struct timespec *abstime, bool recv, bool try)
+{
+	struct chan_waiter *wake;
+	int err;
+
+	if (c == NULL || (!recv && v == NULL && c->elem_size != 0) ||
+	    (abstime != NULL && tomb__check_deadline(abstime) != 0))
+		return EINVAL;
+	if (t != NULL && tomb_dying(t))
+		return ECANCELED;
+	tomb__chan_lock(c);
+	err = recv ? tomb__chan_recv_locked(c, v, &wake)
+	           : tomb__chan_send_locked(c, v, &wake);
+	if (err != EAGAIN || try || (abstime != NULL && tomb__chan_past(abstime))) {
+		tomb__chan_unlock(c);
+		if (wake != NULL)
+			tomb__chan_wake(wake);
+		return err;
+	}
+	return chan_block(t, c, v, abstime, recv);
 }
 
 TOMB_EXPORT int tomb_chan_send(tomb_t *t, tomb_chan_t *c, const void *v,

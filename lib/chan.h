@@ -90,8 +90,15 @@ struct tomb_chan {
 };
 
 /* Locks and unlocks c->mu; a failure there is a bug, so it aborts. */
-void tomb__chan_lock(tomb_chan_t *c);
-void tomb__chan_unlock(tomb_chan_t *c);
+static inline void tomb__chan_lock(tomb_chan_t *c)
+{
+	tomb__mutex_lock(&c->mu);
+}
+
+static inline void tomb__chan_unlock(tomb_chan_t *c)
+{
+	tomb__mutex_unlock(&c->mu);
+}
 
 /* With c->mu held: does a send of v, or a receive into v, if it can
  * complete now.  0 (done), EPIPE (closed; for a receive, closed and
