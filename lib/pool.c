@@ -131,8 +131,8 @@ struct tomb_pool {
 	/* Fixed at creation. */
 	unsigned generation; /* tomb__fork_generation: EOWNERDEAD in a child */
 	size_t max_idle; /* 0: no bound */
-	pthread_attr_t attr; /* stack size; signal mask where glibc can */
-	sigset_t sigs;       /* every signal */
+	pthread_attr_t attr; /* stack size; signal mask where the system can
+	                      * (tomb__attr_init_blocked) */
 	char name[16];
 };
 
@@ -370,23 +370,6 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* Makes a pool thread with every signal blocked. */
-static int create_blocked(tomb_pool_t *p, pthread_t *id, struct pool_thread *th)
-{
-#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
-	return pthread_create(id, &p->attr, pool_main, th);
-#else
-	/* The new thread inherits the creator's mask: block around it. */
-	sigset_t old;
-	int err;
-
-	pthread_sigmask(SIG_SETMASK, &p->sigs, &old);
-	err = pthread_create(id, &p->attr, pool_main, th);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err;
-#endif
-}
-
 int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
 {
 	struct pool_thread *th;
@@ -425,7 +408,9 @@ int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
 	th->spins = false;
 	atomic_init(&th->word, POOL_RUN);
 	TOMB_ANN_ATOMIC(&th->word);
-	err = create_blocked(p, &id, th);
+	/* Every signal blocked, whichever thread's tomb_go makes the thread:
+	 * a worker meets the same mask on any pool thread. */
+	err = tomb__thread_create_blocked(&id, &p->attr, pool_main, th);
 	if (err == 0)
 		return 0;
 	free(th);
@@ -481,15 +466,8 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	tomb__list_init(&p->idle);
 	tomb__list_init(&p->queue);
 	tomb__list_init(&p->reserved);
-	if ((err = pthread_attr_init(&p->attr)) != 0)
+	if ((err = tomb__attr_init_blocked(&p->attr)) != 0)
 		goto fail_free;
-	/* Every signal blocked, whichever thread's tomb_go makes the thread:
-	 * a worker meets the same mask on any pool thread. */
-	sigfillset(&p->sigs);
-#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
-	if ((err = pthread_attr_setsigmask_np(&p->attr, &p->sigs)) != 0)
-		goto fail_attr;
-#endif
 	/* Never "": a worker's name is replaced by this one when it returns. */
 	strncpy(p->name, o->name != NULL && o->name[0] != '\0' ? o->name :
 	        "tomb-pool", sizeof(p->name) - 1);

@@ -102,6 +102,22 @@ void await_futex_wait(pid_t tid)
 	}
 }
 
+pid_t await_thread_named(const char *name)
+{
+	struct timespec end = test_deadline(10), now;
+	pid_t tid;
+
+	while ((tid = thread_named(name)) < 0) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec ||
+		                      (now.tv_sec == end.tv_sec &&
+		                       now.tv_nsec < end.tv_nsec),
+		              "no thread called %s", name);
+		sched_yield();
+	}
+	return tid;
+}
+
 /* tomb_foreach's function for await_workers_asleep: the workers' ids. */
 struct worker_ids {
 	pid_t tid[16];
