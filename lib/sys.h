@@ -2,8 +2,11 @@
 /*
  * sys.h: the calls the library makes that POSIX does not have (futexes,
  * eventfds, thread ids and names, the signal mask of a new thread, glibc's
- * message helpers), behind one small interface.  lib/sys_linux.c
- * implements it for Linux and glibc.  Not installed.
+ * message helpers), behind one small interface.  Two files implement it,
+ * and configure builds one (--with-backend): lib/sys_linux.c for Linux and
+ * glibc, with the kernel's futexes and eventfds, and lib/sys_posix.c for
+ * any POSIX system, with mutexes, condition variables and pipes.  Not
+ * installed.
  *
  * Futexes let waiters block in the kernel without a mutex, so a kill wakes
  * any number of them with one system call and none of them queues on a lock

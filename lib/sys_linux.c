@@ -5,13 +5,18 @@
 #include "annotate.h"
 #include "sys.h"
 
+#include <signal.h>
+#include <string.h>
+
+/* configure's --with-backend=posix builds this file beside sys_posix.c for
+ * its last two functions only, glibc's message helpers, which have no
+ * portable file of their own yet. */
+#ifndef TOMB_BACKEND_POSIX
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -152,6 +157,7 @@ int tomb__thread_create_blocked(pthread_t *th, const pthread_attr_t *attr,
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
 }
+#endif /* !TOMB_BACKEND_POSIX */
 
 const char *tomb__errno_desc(int err)
 {
