@@ -70,6 +70,7 @@
 #define eventfd(initval, flags) \
 	fault_eventfd(FAULT_SITE(FAULT_EVENTFD), (initval), (flags))
 #define pipe2(fds, flags) fault_pipe2(FAULT_SITE(FAULT_PIPE2), (fds), (flags))
+#define pipe(fds) fault_pipe(FAULT_SITE(FAULT_PIPE2), (fds))
 #define close(fd) fault_close(fd)
 
 #define sigaction(signo, act, old) \
