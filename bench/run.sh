@@ -35,7 +35,10 @@ else
 	deadline_ns="1 1000" deadline_set_n=10000
 fi
 
-# impl -> the program that measures it.
+# impl -> the program that measures it.  tomb-posix is bench-c's tomb
+# against the library built with the portable backend (issue 20; `make
+# bench` builds it in BINDIR/posix, Makefile.am); as_impl gives the impl
+# name such a program knows it by.
 declare -A prog=(
 	[tomb]=bench-c [tomb-pool]=bench-c [pthread]=bench-c
 	[pthread-park]=bench-c
@@ -43,17 +46,20 @@ declare -A prog=(
 	[gthreadpool]=bench-gthreadpool
 	[openmp]=bench-openmp [openmp-passive]=bench-openmp
 	[go-tomb]=bench-go [go-errgroup]=bench-go
+	[tomb-posix]=posix/build/bench/bench-c
 )
+declare -A as_impl=([tomb-posix]=tomb)
 # The table's columns; the impls that measure poll, hook and mem-rss; those
 # that start workers (spawn); those whose kill the targets compare, in
 # turns (issue 21: the park baseline and every thread-based peer).
-impls="pthread pthread-park tomb tomb-pool jthread gthreadpool openmp
+impls="pthread pthread-park tomb tomb-pool tomb-posix jthread gthreadpool openmp
 openmp-passive gcancellable go-tomb go-errgroup"
-flag_impls="pthread tomb tomb-pool jthread go-tomb go-errgroup gcancellable"
-spawn_impls="pthread tomb tomb-pool jthread gthreadpool openmp openmp-passive
-gcancellable go-tomb go-errgroup"
+flag_impls="pthread tomb tomb-pool tomb-posix jthread go-tomb go-errgroup
+gcancellable"
+spawn_impls="pthread tomb tomb-pool tomb-posix jthread gthreadpool openmp
+openmp-passive gcancellable go-tomb go-errgroup"
 kill_impls="pthread pthread-park jthread gthreadpool openmp openmp-passive
-gcancellable tomb/kill-cond tomb-pool/kill-cond"
+gcancellable tomb/kill-cond tomb-pool/kill-cond tomb-posix/kill-cond"
 
 # Runs one measurement, $runs runs by default; its lines go to $raw.
 measure() { # impl metric n [runs]
@@ -64,7 +70,12 @@ measure() { # impl metric n [runs]
 		return
 	fi
 	local status=0
-	if [ "$2" = poll ] && [ "${prog[$1]}" != bench-c ]; then
+	if [ -n "${as_impl[$1]:-}" ]; then
+		# Its lines under this impl's name ("skip METRIC IMPL ..." too).
+		"$p" "${as_impl[$1]}" "$2" "$3" "${4:-$runs}" |
+			awk -v i="$1" '{ if ($1 == "skip") $3 = i; else $2 = i; print }' \
+			>>"$raw" || status=$?
+	elif [ "$2" = poll ] && [ "${prog[$1]}" != bench-c ]; then
 		# Below a nanosecond: the peers count picoseconds, and the
 		# record keeps ns with decimals, as bench-c prints them.
 		BENCH_LOOP_SCALE=1000 "$p" "$1" "$2" "$3" "${4:-$runs}" |
@@ -160,8 +171,8 @@ if [ "${BENCH_SMOKE:-0}" = 1 ]; then
 else
 	chan_values=1000000 chan_trips=100000 chan_kill_ns="1 100 1000"
 fi
-rounds chan-stream "$chan_values" pthread tomb
-rounds chan-pingpong "$chan_trips" pthread tomb
+rounds chan-stream "$chan_values" pthread tomb tomb-posix
+rounds chan-pingpong "$chan_trips" pthread tomb tomb-posix
 for n in $chan_kill_ns; do
 	rounds chan-kill "$n" tomb/kill-cond tomb/chan-kill
 done
@@ -244,6 +255,11 @@ awk -v big="$deadline_set_n" '
 			ratio("kill n=" n ": tomb kill-cond / jthread", "kill-cond tomb " n, "kill jthread " n, 1.0)
 		}
 		ratio("kill n=1000: tomb-pool / tomb (kill-cond)", "kill-cond tomb-pool 1000", "kill-cond tomb 1000", 0.5)
+		# The portable backend (issue 20): within 2 x the raw baseline.
+		for (n = 1; n <= 1000; n = (n == 1 ? 100 : n * 10))
+			ratio("spawn n=" n ": tomb-posix / pthread", "spawn tomb-posix " n, "spawn pthread " n, 2)
+		for (n = 1; n <= 1000; n *= 10)
+			ratio("kill n=" n ": tomb-posix kill-cond / pthread", "kill-cond tomb-posix " n, "kill pthread " n, 2)
 		# Issue 21: the pool against Go, GThreadPool and OpenMP tasks
 		# when starting short workers; against the park baseline and
 		# every thread-based peer when killing blocked ones.
@@ -271,6 +287,8 @@ awk -v big="$deadline_set_n" '
 				ratio("chan-stream: tomb / mutex+cond queue", k, "chan-stream pthread " f[3], 1.0)
 			if (f[1] == "chan-pingpong" && f[2] == "tomb")
 				ratio("chan-pingpong: tomb / futex", k, "chan-pingpong pthread " f[3], 1.25)
+			if (f[1] ~ /^chan-(stream|pingpong)$/ && f[2] == "tomb-posix")
+				ratio(f[1] ": tomb-posix / pthread", k, f[1] " pthread " f[3], 2)
 			if (f[1] == "chan-kill" && f[2] == "tomb")
 				ratio("chan-kill n=" f[3] ": tomb / kill-cond", k, "kill-cond tomb " f[3], 1.25)
 		}

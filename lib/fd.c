@@ -7,9 +7,9 @@
 
 #include <errno.h>
 
-/* Returns *slot, making it first; a new one is readable at once if t's state
- * already has `bit`. */
-static int get_fd(tomb_t *t, int *slot, uint32_t bit)
+/* Returns ev's descriptor, opening ev first; a new one is readable at once
+ * if t's state already has `bit`. */
+static int get_fd(tomb_t *t, struct tomb__event *ev, uint32_t bit)
 {
 	int fd, err = 0;
 
@@ -18,18 +18,10 @@ static int get_fd(tomb_t *t, int *slot, uint32_t bit)
 		return -1;
 	}
 	tomb__lock(t);
-	fd = *slot;
-	if (fd < 0) {
-		fd = tomb__event_new();
-		if (fd < 0) {
-			err = errno;
-		} else {
-			*slot = fd;
-			if (atomic_load_explicit(&t->state, memory_order_relaxed) &
-			    bit)
-				tomb__event_signal(fd);
-		}
-	}
+	if (ev->fd < 0 && (err = tomb__event_open(ev)) == 0 &&
+	    (atomic_load_explicit(&t->state, memory_order_relaxed) & bit))
+		tomb__event_signal(ev);
+	fd = ev->fd;
 	tomb__unlock(t);
 	if (fd < 0)
 		errno = err;
@@ -42,7 +34,7 @@ TOMB_EXPORT int tomb_dying_fd(tomb_t *t)
 		errno = EINVAL;
 		return -1;
 	}
-	return get_fd(t, &t->dying_fd, TOMB_S_DYING);
+	return get_fd(t, &t->dying_ev, TOMB_S_DYING);
 }
 
 TOMB_EXPORT int tomb_dead_fd(tomb_t *t)
@@ -51,5 +43,5 @@ TOMB_EXPORT int tomb_dead_fd(tomb_t *t)
 		errno = EINVAL;
 		return -1;
 	}
-	return get_fd(t, &t->dead_fd, TOMB_S_DEAD);
+	return get_fd(t, &t->dead_ev, TOMB_S_DEAD);
 }

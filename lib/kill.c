@@ -58,8 +58,8 @@ static void wake_dying_locked(tomb_t *t)
 	tomb__cond_wake_registered_locked(t);
 	if (t->slot_waiters > 0)
 		tomb__cond_broadcast(&t->slot_cv);
-	if (t->dying_fd >= 0)
-		tomb__event_signal(t->dying_fd);
+	if (t->dying_ev.fd >= 0)
+		tomb__event_signal(&t->dying_ev);
 }
 
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)

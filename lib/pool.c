@@ -170,8 +170,8 @@ struct tomb_pool {
 	/* Fixed at creation. */
 	unsigned generation; /* tomb__fork_generation: EOWNERDEAD in a child */
 	size_t max_idle; /* 0: no bound */
-	pthread_attr_t attr; /* stack size; signal mask where glibc can */
-	sigset_t sigs;       /* every signal */
+	pthread_attr_t attr; /* stack size; signal mask where the system can
+	                      * (tomb__attr_init_blocked) */
 	char name[16];
 };
 
@@ -418,24 +418,6 @@ static void *pool_main(void *arg)
 	return NULL;
 }
 
-/* Makes a thread of p's with every signal blocked. */
-static int create_blocked(tomb_pool_t *p, pthread_t *id,
-                          void *(*fn)(void *), void *arg)
-{
-#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
-	return pthread_create(id, &p->attr, fn, arg);
-#else
-	/* The new thread inherits the creator's mask: block around it. */
-	sigset_t old;
-	int err;
-
-	pthread_sigmask(SIG_SETMASK, &p->sigs, &old);
-	err = pthread_create(id, &p->attr, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	return err;
-#endif
-}
-
 /* Makes a pool thread that runs job first, counted in p->threads: 0, or
  * ENOMEM or pthread_create's error, and then job was not touched.  With
  * p->mu held on entry and on return, not in between. */
@@ -454,7 +436,8 @@ static int grow_locked(tomb_pool_t *p, struct tomb_job *job)
 		th->spins = false;
 		atomic_init(&th->word, POOL_RUN);
 		TOMB_ANN_ATOMIC(&th->word);
-		if ((err = create_blocked(p, &id, pool_main, th)) != 0)
+		if ((err = tomb__thread_create_blocked(&id, &p->attr, pool_main,
+		                                       th)) != 0)
 			free(th);
 	}
 	pool_lock(p);
@@ -586,7 +569,8 @@ static int queue_waiting_locked(tomb_pool_t *p, struct tomb_job *job)
 	int err;
 
 	if (!p->watcher_started) {
-		if ((err = create_blocked(p, &p->watcher, watch_main, p)) != 0)
+		if ((err = tomb__thread_create_blocked(&p->watcher, &p->attr,
+		                                       watch_main, p)) != 0)
 			return err;
 		p->watcher_started = true;
 	}
@@ -679,15 +663,8 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	tomb__list_init(&p->idle);
 	tomb__list_init(&p->queue);
 	tomb__list_init(&p->reserved);
-	if ((err = pthread_attr_init(&p->attr)) != 0)
+	if ((err = tomb__attr_init_blocked(&p->attr)) != 0)
 		goto fail_free;
-	/* Every signal blocked, whichever thread's tomb_go makes the thread:
-	 * a worker meets the same mask on any pool thread. */
-	sigfillset(&p->sigs);
-#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
-	if ((err = pthread_attr_setsigmask_np(&p->attr, &p->sigs)) != 0)
-		goto fail_attr;
-#endif
 	/* Never "": a worker's name is replaced by this one when it returns. */
 	strncpy(p->name, o->name != NULL && o->name[0] != '\0' ? o->name :
 	        "tomb-pool", sizeof(p->name) - 1);

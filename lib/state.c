@@ -119,8 +119,8 @@ static bool settle_one_locked(tomb_t *t)
 		return false; /* its owner's wait (or its parent's death) settles it */
 	atomic_fetch_or(&t->state, TOMB_S_DEAD);
 	tomb__cond_broadcast(&t->dead_cv);
-	if (t->dead_fd >= 0)
-		tomb__event_signal(t->dead_fd);
+	if (t->dead_ev.fd >= 0)
+		tomb__event_signal(&t->dead_ev);
 	return true;
 }
 

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sys.h: the calls the library makes that POSIX does not have (futexes,
- * eventfds, thread ids and names, glibc's message helpers), behind one small
- * interface.  lib/sys_linux.c implements it for Linux and glibc.  Not
+ * eventfds, thread ids and names, the signal mask of a new thread, glibc's
+ * message helpers), behind one small interface.  Two files implement it,
+ * and configure builds one (--with-backend): lib/sys_linux.c for Linux and
+ * glibc, with the kernel's futexes and eventfds, and lib/sys_posix.c for
+ * any POSIX system, with mutexes, condition variables and pipes.  Not
  * installed.
  *
  * Futexes let waiters block in the kernel without a mutex, so a kill wakes
@@ -12,6 +15,7 @@
 #ifndef TOMB_SYS_H
 #define TOMB_SYS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,16 +39,41 @@ void tomb__futex_wake(_Atomic uint32_t *word, int n);
 /* Wakes every thread blocked on word. */
 void tomb__futex_wake_all(_Atomic uint32_t *word);
 
-/* A new descriptor, close-on-exec and non-blocking, that polls readable
- * once tomb__event_signal has been called on it: the descriptor, or -1 and
- * errno. */
-int tomb__event_new(void);
+/* An event: a descriptor, `fd`, that polls readable once the event is
+ * signalled, and stays readable.  `wfd` is the descriptor that signalling
+ * writes to: fd itself for an eventfd, the other end for a pipe.  Both are
+ * -1 while the event is not open (TOMB__EVENT_NONE). */
+struct tomb__event {
+	int fd, wfd;
+};
+#define TOMB__EVENT_NONE ((struct tomb__event){-1, -1})
 
-/* Makes an event descriptor readable; never blocks. */
-void tomb__event_signal(int fd);
+/* Opens ev: its descriptors are close-on-exec and non-blocking.  0, or
+ * errno's value (ev is left as it was). */
+int tomb__event_open(struct tomb__event *ev);
 
-/* The calling thread's id, as the kernel, ps and gdb know it. */
+/* Makes an open event's fd readable; never blocks. */
+void tomb__event_signal(const struct tomb__event *ev);
+
+/* Closes an open event, which becomes TOMB__EVENT_NONE. */
+void tomb__event_close(struct tomb__event *ev);
+
+/* The calling thread's id: where the system has one, the kernel's (as ps,
+ * top and gdb know it), else a number that no other live thread of the
+ * process has.  Never 0. */
 pid_t tomb__gettid(void);
+
+/* pthread_attr_init, for the library's own threads (not workers, which run
+ * with their creator's mask): where the system can, it marks attr so that
+ * tomb__thread_create_blocked needs no more work.  0, or the error. */
+int tomb__attr_init_blocked(pthread_attr_t *attr);
+
+/* pthread_create, the new thread starting with every signal blocked
+ * whatever the caller's mask (the program's handlers are not for the
+ * library's threads).  attr is NULL or made by tomb__attr_init_blocked.
+ * 0, or pthread_create's error. */
+int tomb__thread_create_blocked(pthread_t *th, const pthread_attr_t *attr,
+                                void *(*fn)(void *), void *arg);
 
 /* Names the calling thread (the first 15 bytes), for ps, top and gdb;
  * a failure is ignored (a name is a convenience). */

@@ -5,13 +5,18 @@
 #include "annotate.h"
 #include "sys.h"
 
+#include <signal.h>
+#include <string.h>
+
+/* configure's --with-backend=posix builds this file beside sys_posix.c for
+ * its last two functions only, glibc's message helpers, which have no
+ * portable file of their own yet. */
+#ifndef TOMB_BACKEND_POSIX
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -85,19 +90,31 @@ void tomb__futex_wake_all(_Atomic uint32_t *word)
 	tomb__futex_wake(word, INT_MAX);
 }
 
-int tomb__event_new(void)
+/* One eventfd is both ends. */
+int tomb__event_open(struct tomb__event *ev)
 {
-	return eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+
+	if (fd < 0)
+		return errno;
+	ev->fd = ev->wfd = fd;
+	return 0;
 }
 
-void tomb__event_signal(int fd)
+void tomb__event_signal(const struct tomb__event *ev)
 {
 	uint64_t one = 1;
 
 	/* Never blocks: the library signals each descriptor once, so the
 	 * counter stays far below its maximum. */
-	while (write(fd, &one, sizeof(one)) < 0 && errno == EINTR)
+	while (write(ev->wfd, &one, sizeof(one)) < 0 && errno == EINTR)
 		continue;
+}
+
+void tomb__event_close(struct tomb__event *ev)
+{
+	close(ev->fd);
+	*ev = TOMB__EVENT_NONE;
 }
 
 pid_t tomb__gettid(void)
@@ -109,6 +126,38 @@ void tomb__set_thread_name(const char *name)
 {
 	pthread_setname_np(pthread_self(), name);
 }
+
+int tomb__attr_init_blocked(pthread_attr_t *attr)
+{
+	int err = pthread_attr_init(attr);
+#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
+	sigset_t all;
+
+	sigfillset(&all);
+	if (err == 0 && (err = pthread_attr_setsigmask_np(attr, &all)) != 0)
+		pthread_attr_destroy(attr);
+#endif
+	return err;
+}
+
+int tomb__thread_create_blocked(pthread_t *th, const pthread_attr_t *attr,
+                                void *(*fn)(void *), void *arg)
+{
+	sigset_t all, old;
+	int err;
+
+#ifdef HAVE_PTHREAD_ATTR_SETSIGMASK_NP
+	if (attr != NULL) /* tomb__attr_init_blocked set its mask */
+		return pthread_create(th, attr, fn, arg);
+#endif
+	/* The new thread inherits the creator's mask: block around it. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	err = pthread_create(th, attr, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return err;
+}
+#endif /* !TOMB_BACKEND_POSIX */
 
 const char *tomb__errno_desc(int err)
 {

@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include "sys.h"
 #include "timer.h"
 #include "tomb_private.h"
 
@@ -259,6 +260,7 @@ static void *timer_main(void *arg)
 	tomb_t *t;
 
 	(void)arg;
+	tomb__set_thread_name("tomb-timer"); /* for ps and gdb */
 	timer_lock();
 	while (heap_len > 0 && !closing && !claimed) {
 		e = heap[0].e;
@@ -299,14 +301,10 @@ static void *timer_main(void *arg)
  * has released tmr_mu. */
 static int start_thread_locked(pthread_t *prev, bool *has_prev)
 {
-	sigset_t all, old;
 	pthread_t th;
 	int err;
 
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	err = pthread_create(&th, NULL, timer_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	err = tomb__thread_create_blocked(&th, NULL, timer_main, NULL);
 	if (err != 0)
 		return err;
 	if (thread_done) {
@@ -316,7 +314,6 @@ static int start_thread_locked(pthread_t *prev, bool *has_prev)
 	}
 	thread = th;
 	thread_running = true;
-	pthread_setname_np(th, "tomb-timer"); /* for ps and gdb; may fail */
 	return 0;
 }
 

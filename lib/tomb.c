@@ -145,7 +145,7 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	TOMB_ANN_ATOMIC(&t->reason);
 	TOMB_ANN_ATOMIC(&t->msg);
 	TOMB_ANN_ATOMIC(&t->live);
-	t->dying_fd = t->dead_fd = -1;
+	t->dying_ev = t->dead_ev = TOMB__EVENT_NONE;
 	tomb__list_init(&t->children);
 	tomb__list_init(&t->workers);
 	tomb__list_init(&t->zombies);
@@ -217,10 +217,10 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	if (t->pool != NULL)
 		tomb__pool_unuse(t->pool);
 	cancel_state = tomb__nocancel_begin(); /* close is a cancellation point */
-	if (t->dying_fd >= 0)
-		close(t->dying_fd);
-	if (t->dead_fd >= 0)
-		close(t->dead_fd);
+	if (t->dying_ev.fd >= 0)
+		tomb__event_close(&t->dying_ev);
+	if (t->dead_ev.fd >= 0)
+		tomb__event_close(&t->dead_ev);
 	tomb__nocancel_end(cancel_state);
 	pthread_cond_destroy(&t->dead_cv);
 	pthread_cond_destroy(&t->slot_cv);

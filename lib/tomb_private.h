@@ -14,6 +14,7 @@
 #include "join.h"
 #include "list.h"
 #include "lock.h"
+#include "sys.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -246,8 +247,10 @@ struct tomb {
 	 * no futex_waitv (cond.c), through nodes on the waiters' stacks. */
 	struct tomb_list condq;
 
-	/* The eventfds of tomb_dying_fd and tomb_dead_fd, -1 until asked for. */
-	int dying_fd, dead_fd;
+	/* The events (sys.h) whose descriptors tomb_dying_fd and tomb_dead_fd
+	 * return, TOMB__EVENT_NONE until asked for.  Opened and signalled
+	 * under mu; closed by tomb_free. */
+	struct tomb__event dying_ev, dead_ev;
 
 	/* Messages given to tomb_killf that became the message in force: one for
 	 * a provisional 0 reason and one for the final reason.  Freed by

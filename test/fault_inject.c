@@ -665,6 +665,21 @@ int fault_pipe2(struct fault_site *s, int fds[2], int flags)
 	return 0;
 }
 
+int fault_pipe(struct fault_site *s, int fds[2])
+{
+	int err = should_fail(s);
+
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	if (pipe(fds) != 0)
+		return -1;
+	note_fd(fds[0]);
+	note_fd(fds[1]);
+	return 0;
+}
+
 int fault_close(int fd)
 {
 	bool open = true;

@@ -264,6 +264,9 @@ int fault_pthread_condattr_destroy(pthread_condattr_t *a);
 
 int fault_eventfd(struct fault_site *s, unsigned int initval, int flags);
 int fault_pipe2(struct fault_site *s, int fds[2], int flags);
+/* pipe, where the portable backend has no pipe2 (lib/sys_posix.c): a
+ * failure point of kind FAULT_PIPE2, with its errors. */
+int fault_pipe(struct fault_site *s, int fds[2]);
 int fault_close(int fd);
 
 int fault_sigaction(struct fault_site *s, int signo,

@@ -12,8 +12,9 @@
  * later, to no effect.  So do lib/'s own lock.h and sys.h, whose waits are
  * redirected at each of their callers (after lock.h, so that its inline
  * bodies still call the real pthread functions, but for pthread_join, which
- * the books count); sys_linux.c writes the names of the futex waits it
- * defines in parentheses, which these function-like macros leave alone.
+ * the books count); sys_linux.c and sys_posix.c write the names of the
+ * futex waits they define in parentheses, which these function-like macros
+ * leave alone.
  */
 #ifndef TOMB_FAULT_REDIRECT_H
 #define TOMB_FAULT_REDIRECT_H
@@ -69,6 +70,7 @@
 #define eventfd(initval, flags) \
 	fault_eventfd(FAULT_SITE(FAULT_EVENTFD), (initval), (flags))
 #define pipe2(fds, flags) fault_pipe2(FAULT_SITE(FAULT_PIPE2), (fds), (flags))
+#define pipe(fds) fault_pipe(FAULT_SITE(FAULT_PIPE2), (fds))
 #define close(fd) fault_close(fd)
 
 #define sigaction(signo, act, old) \

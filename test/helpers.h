@@ -92,6 +92,11 @@ bool under_valgrind(void);
  * after a generous deadline.  Called on the test's own thread. */
 void await_futex_wait(pid_t tid);
 
+/* The kernel id of the thread of this process called `name`, once there is
+ * one (a library thread names itself as it starts); fails the test after a
+ * generous deadline.  Called on the test's own thread. */
+pid_t await_thread_named(const char *name);
+
 /* await_futex_wait for each running worker of t (16 at most), once each
  * has started.  Before a fork(): a thread still starting may be inside
  * AddressSanitizer's allocator, which (gcc 12) takes no lock around fork(),

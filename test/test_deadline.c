@@ -589,7 +589,7 @@ START_TEST(test_fork_then_deadline)
 	 * start (seen in 3 of 6 runs; gdb showed the child's tomb-timer in
 	 * SizeClassAllocator64::GetFromAllocator).  glibc's malloc locks
 	 * itself across fork(), so natively the moment does not matter. */
-	await_futex_wait(thread_named("tomb-timer"));
+	await_futex_wait(await_thread_named("tomb-timer"));
 	parents_tomb = t;
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
