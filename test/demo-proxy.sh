@@ -30,6 +30,17 @@ port_of() {
 	return 1
 }
 
+# Waits until file $1 has bytes (a transfer by curl, process $2, is under
+# way), for 30 s at most.
+await_bytes() {
+	for _ in $(seq 1 3000); do
+		[ -s "$1" ] && return 0
+		kill -0 "$2" 2>/dev/null || fail "curl ended before any byte came"
+		sleep 0.01
+	done
+	fail "no byte came through in 30 s"
+}
+
 # The real process behind libtool's wrapper script, if there is one: the
 # child whose /proc/PID/exe is the proxy binary, else $1 itself.
 real_pid() {
@@ -102,7 +113,9 @@ settled "$base_threads" "$base_fds"
 # A transfer in flight (the client reads slowly) finishes within the grace.
 curl -s --limit-rate 8M "$url/bytes?n=$size" >"$dir/got" &
 curl_pid=$!
-until [ "$(ls "/proc/$rpid/task" | wc -l)" -gt "$base_threads" ]; do sleep 0.01; done
+# Bytes came through: the connection's workers run (a thread count would
+# miss them if the transfer ended between two looks, and wait for ever).
+await_bytes "$dir/got" "$curl_pid"
 stop_proxy
 [ "$status" -eq 0 ] || fail "a drain within the grace exited $status, not 0"
 wait "$curl_pid" || fail "the drained transfer failed"
@@ -119,7 +132,7 @@ rm -f "$dir/got"
 # cut reaches curl as a short body.
 curl -s --limit-rate 1M "http://127.0.0.1:$pport/bytes?n=$((8 * size))" >"$dir/got" &
 curl_pid=$!
-until [ -s "$dir/got" ]; do sleep 0.01; done # bytes came through
+await_bytes "$dir/got" "$curl_pid"
 stop_proxy
 [ "$status" -eq 1 ] || fail "a cut transfer exited $status, not 1"
 status=0
