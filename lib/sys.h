@@ -2,8 +2,9 @@
 /*
  * sys.h: the calls the library makes that POSIX does not have (futexes,
  * eventfds, thread ids and names, glibc's message helpers), behind one small
- * interface.  lib/sys_linux.c implements it for Linux and glibc.  Not
- * installed.
+ * interface.  lib/sys_linux.c implements it for Linux; lib/sys_names.c
+ * the names (messages and signals), with glibc's helpers or code of its
+ * own.  Not installed.
  *
  * Futexes let waiters block in the kernel without a mutex, so a kill wakes
  * any number of them with one system call and none of them queues on a lock
@@ -51,10 +52,12 @@ pid_t tomb__gettid(void);
 void tomb__set_thread_name(const char *name);
 
 /* The description of an errno value ("No such file or directory"), or NULL
- * if it is not one. */
+ * if it is not one: thread-safe, a string of static lifetime, as the C
+ * library's strerror says it (sys_names.c). */
 const char *tomb__errno_desc(int err);
 
-/* A signal's abbreviation ("TERM" for SIGTERM), or NULL. */
+/* A signal's abbreviation ("TERM" for SIGTERM), or NULL: thread-safe, a
+ * string of static lifetime (sys_names.c). */
 const char *tomb__signal_abbrev(int signo);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* sys_linux.c: sys.h on Linux and glibc. */
+/* sys_linux.c: sys.h on Linux (but its names: sys_names.c). */
 #include "config.h"
 
 #include "annotate.h"
@@ -108,14 +108,4 @@ pid_t tomb__gettid(void)
 void tomb__set_thread_name(const char *name)
 {
 	pthread_setname_np(pthread_self(), name);
-}
-
-const char *tomb__errno_desc(int err)
-{
-	return err > 0 ? strerrordesc_np(err) : NULL;
-}
-
-const char *tomb__signal_abbrev(int signo)
-{
-	return sigabbrev_np(signo);
 }

@@ -12,6 +12,7 @@ NM=${NM:-nm} # may hold options ("nm -B"): used unquoted
 # floor: files (lib/NAME.c), bottom first.
 floors='
 0 sys_linux deadline
+0 sys_names
 1 state
 2 join sleep cond fd hook
 3 kill kill_from pool
