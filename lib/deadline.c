@@ -30,10 +30,14 @@ int64_t tomb__now_ns(void)
 int64_t tomb__spin_end_ns(int64_t ns, const struct timespec *abstime)
 {
 	int64_t end = tomb__now_ns() + ns;
+	int64_t sec;
 
-	if (abstime != NULL && abstime->tv_sec < INT64_MAX / NSEC_PER_SEC - 1 &&
-	    (int64_t)abstime->tv_sec * NSEC_PER_SEC + abstime->tv_nsec < end)
-		end = (int64_t)abstime->tv_sec * NSEC_PER_SEC + abstime->tv_nsec;
+	if (abstime == NULL)
+		return end;
+	sec = abstime->tv_sec; /* a time_t of 32 bits is never too far */
+	if (sec < INT64_MAX / NSEC_PER_SEC - 1 &&
+	    sec * NSEC_PER_SEC + abstime->tv_nsec < end)
+		end = sec * NSEC_PER_SEC + abstime->tv_nsec;
 	return end;
 }
 

@@ -116,9 +116,11 @@ bool thread_in_futex_wait(pid_t tid)
 		nr = -1;
 	fclose(f);
 	/* Either clock; private, or shared as pthread_join's wait for a
-	 * thread's exit is. */
+	 * thread's exit is; FUTEX_WAIT_BITSET (the library's, glibc's) or
+	 * FUTEX_WAIT (musl's condition variables and joins). */
 	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
-	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
+	return (nr == SYS_futex &&
+	        (op == FUTEX_WAIT_BITSET || op == FUTEX_WAIT)) ||
 	       nr == SYS_futex_waitv;
 }
 
