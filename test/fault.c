@@ -320,7 +320,7 @@ int main(void)
 	 * pthread_create: let it, before the count is taken. */
 	if (pthread_create(&th, NULL, nothing, NULL) == 0)
 		pthread_join(th, NULL);
-	base_threads = settled_thread_count(1);
+	base_threads = settled_thread_count(start_thread_count());
 	base_fds = fd_count();
 
 	for (size_t i = 0; i < fault_nscenarios; i++) {

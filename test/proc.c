@@ -48,6 +48,19 @@ int thread_count(void)
  * test.  (The exact promise, that the thread had finished before the wait
  * returned, is what struct exit_probe checks.)
  */
+/* Counted before main, by a constructor. */
+static int start_threads;
+
+__attribute__((constructor)) static void count_start_threads(void)
+{
+	start_threads = thread_count();
+}
+
+int start_thread_count(void)
+{
+	return start_threads > 0 ? start_threads : 1;
+}
+
 int settled_thread_count(int expected)
 {
 	struct timespec end = test_deadline(2), now;
