@@ -15,6 +15,8 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* nftw, strdup */
 #endif
+/* nftw and stat of 64-bit inode numbers in a 32-bit build too. */
+#define _FILE_OFFSET_BITS 64
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>

@@ -18,6 +18,8 @@
  * per file (interruptibly), for trying SIGINT by hand and in the test.
  */
 #define _GNU_SOURCE
+/* readdir and stat of 64-bit inode numbers in a 32-bit build too. */
+#define _FILE_OFFSET_BITS 64
 #include "tomb.h"
 
 #include <dirent.h>

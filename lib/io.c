@@ -10,7 +10,8 @@
  *   - sockets: MSG_DONTWAIT (and MSG_NOSIGNAL for sends);
  *   - other descriptors: preadv2/pwritev2 with RWF_NOWAIT (Linux 4.14;
  *     pipes honour it since 5.x), at the current file position;
- *   - where the kernel refuses RWF_NOWAIT (EOPNOTSUPP, ENOSYS): a plain
+ *   - where the kernel refuses RWF_NOWAIT (EOPNOTSUPP, ENOSYS), or the C
+ *     library has no preadv2/pwritev2 (musl; taken as ENOSYS): a plain
  *     read or write if the descriptor is non-blocking or a regular file or
  *     block device (those never wait for a peer), else a plain one after
  *     poll said ready, at most PIPE_BUF bytes for a write: then another
@@ -142,7 +143,12 @@ static ssize_t read_once(enum way w, int fd, void *buf, size_t len, int flags)
 	case WAY_SOCKET:
 		return recv(fd, buf, len, flags | MSG_DONTWAIT);
 	case WAY_NOWAIT:
+#ifdef HAVE_PREADV2
 		return preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+#else
+		errno = ENOSYS; /* no preadv2 in the C library: as refused */
+		return -1;
+#endif
 	default:
 		return readv(fd, &iov, 1);
 	}
@@ -158,7 +164,12 @@ static ssize_t write_once(enum way w, int fd, const void *buf, size_t len,
 	case WAY_SOCKET:
 		return send(fd, buf, len, flags | MSG_DONTWAIT | MSG_NOSIGNAL);
 	case WAY_NOWAIT:
+#ifdef HAVE_PWRITEV2
 		return pwritev2(fd, &iov, 1, -1, RWF_NOWAIT);
+#else
+		errno = ENOSYS; /* no pwritev2 in the C library: as refused */
+		return -1;
+#endif
 	case WAY_POLL_FIRST:
 		/* Poll said there is room for PIPE_BUF bytes at least. */
 		if (iov.iov_len > PIPE_BUF)

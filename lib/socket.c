@@ -29,7 +29,10 @@ static int accept_body(tomb_t *t, int fd, struct sockaddr *addr,
 
 	if (newfd != NULL)
 		*newfd = -1;
+	/* accept4's flags are checked here: musl 1.2.3's accept4 drops
+	 * unknown ones and accepts. */
 	if (newfd == NULL || (addr != NULL && addrlen == NULL) ||
+	    (flags & ~(SOCK_CLOEXEC | SOCK_NONBLOCK)) != 0 ||
 	    tomb__check_deadline(abstime) != 0)
 		return EINVAL;
 	if (fd < 0)

@@ -2,11 +2,12 @@
 /*
  * sys.h: the calls the library makes that POSIX does not have (futexes,
  * eventfds, thread ids and names, the signal mask of a new thread, glibc's
- * message helpers), behind one small interface.  Two files implement it,
- * and configure builds one (--with-backend): lib/sys_linux.c for Linux and
- * glibc, with the kernel's futexes and eventfds, and lib/sys_posix.c for
- * any POSIX system, with mutexes, condition variables and pipes.  Not
- * installed.
+ * message helpers), behind one small interface.  Two files implement the
+ * calls, and configure builds one (--with-backend): lib/sys_linux.c for
+ * Linux and glibc, with the kernel's futexes and eventfds, and
+ * lib/sys_posix.c for any POSIX system, with mutexes, condition variables
+ * and pipes; lib/sys_names.c gives the names (messages and signals), with
+ * glibc's helpers or code of its own.  Not installed.
  *
  * Futexes let waiters block in the kernel without a mutex, so a kill wakes
  * any number of them with one system call and none of them queues on a lock
@@ -80,10 +81,12 @@ int tomb__thread_create_blocked(pthread_t *th, const pthread_attr_t *attr,
 void tomb__set_thread_name(const char *name);
 
 /* The description of an errno value ("No such file or directory"), or NULL
- * if it is not one. */
+ * if it is not one: thread-safe, a string of static lifetime, as the C
+ * library's strerror says it (sys_names.c). */
 const char *tomb__errno_desc(int err);
 
-/* A signal's abbreviation ("TERM" for SIGTERM), or NULL. */
+/* A signal's abbreviation ("TERM" for SIGTERM), or NULL: thread-safe, a
+ * string of static lifetime (sys_names.c). */
 const char *tomb__signal_abbrev(int signo);
 
 #endif

@@ -1,22 +1,18 @@
 /* SPDX-License-Identifier: MIT */
-/* sys_linux.c: sys.h on Linux and glibc. */
+/* sys_linux.c: sys.h on Linux (but its names: sys_names.c); configure's
+ * --with-backend=posix builds sys_posix.c instead. */
 #include "config.h"
 
 #include "annotate.h"
 #include "sys.h"
 
-#include <signal.h>
-#include <string.h>
-
-/* configure's --with-backend=posix builds this file beside sys_posix.c for
- * its last two functions only, glibc's message helpers, which have no
- * portable file of their own yet. */
-#ifndef TOMB_BACKEND_POSIX
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -156,15 +152,4 @@ int tomb__thread_create_blocked(pthread_t *th, const pthread_attr_t *attr,
 	err = pthread_create(th, attr, fn, arg);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return err;
-}
-#endif /* !TOMB_BACKEND_POSIX */
-
-const char *tomb__errno_desc(int err)
-{
-	return err > 0 ? strerrordesc_np(err) : NULL;
-}
-
-const char *tomb__signal_abbrev(int signo)
-{
-	return sigabbrev_np(signo);
 }

@@ -121,9 +121,11 @@ static void timer_unlock(void)
 /* A valid deadline in nanoseconds; one too far to count is never. */
 static int64_t to_ns(const struct timespec *ts)
 {
-	if (ts->tv_sec >= INT64_MAX / NSEC_PER_SEC - 1)
+	int64_t sec = ts->tv_sec; /* a time_t of 32 bits is never too far */
+
+	if (sec >= INT64_MAX / NSEC_PER_SEC - 1)
 		return INT64_MAX;
-	return (int64_t)ts->tv_sec * NSEC_PER_SEC + ts->tv_nsec;
+	return sec * NSEC_PER_SEC + ts->tv_nsec;
 }
 
 static struct timespec to_timespec(int64_t ns)

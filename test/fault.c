@@ -22,6 +22,7 @@
 
 #include "fault.h"
 #include "helpers.h"
+#include "names.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -85,8 +86,8 @@ bool fault_check_int(struct fault_ctx *c, int line, const char *what,
 	if (got == want)
 		return true;
 	fault_check_failed(c, line, "%s: %lld (%s), expected %lld (%s)", what,
-	                   got, got > 0 && got < 4096 ? strerrorname_np((int)got) : "",
-	                   want, want > 0 && want < 4096 ? strerrorname_np((int)want) : "");
+	                   got, got > 0 && got < 4096 ? test_errno_name((int)got) : "",
+	                   want, want > 0 && want < 4096 ? test_errno_name((int)want) : "");
 	return false;
 }
 
@@ -208,7 +209,7 @@ static bool run_one(const struct fault_scenario *sc, unsigned long k,
 		sigaction(signals[i], NULL, &now);
 		if (now.sa_handler != base_act[i].sa_handler) {
 			fault_check_failed(&c, 0, "SIG%s has another action than before the run",
-			                   sigabbrev_np(signals[i]));
+			                   test_signal_abbrev(signals[i]));
 			sigaction(signals[i], &base_act[i], NULL);
 		}
 	}
@@ -319,7 +320,7 @@ int main(void)
 	 * pthread_create: let it, before the count is taken. */
 	if (pthread_create(&th, NULL, nothing, NULL) == 0)
 		pthread_join(th, NULL);
-	base_threads = settled_thread_count(1);
+	base_threads = settled_thread_count(start_thread_count());
 	base_fds = fd_count();
 
 	for (size_t i = 0; i < fault_nscenarios; i++) {

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "fault_inject.h"
+#include "names.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -140,7 +141,7 @@ const char *fault_err_name(int err)
 	case 0:
 		return "0";
 	default:
-		return strerrorname_np(err);
+		return test_errno_name(err);
 	}
 }
 

@@ -10,6 +10,7 @@
 
 #include "fault.h"
 #include "helpers.h"
+#include "names.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -86,7 +87,7 @@ static void finish(struct fault_ctx *c, tomb_t *t, int reason, int want)
 /* The message a reason gets without one of its own (see kill.c). */
 static const char *default_msg(int reason, char buf[32])
 {
-	const char *s = reason > 0 ? strerrordesc_np(reason) : NULL;
+	const char *s = test_errno_desc(reason);
 
 	if (reason == 0)
 		return "";
@@ -544,7 +545,7 @@ static void sc_notify(struct fault_ctx *c, const void *param)
 	} else if (p->raise != 0) {
 		reason = p->flags & TOMB_SIGNAL_REASON ? 128 + p->raise : 0;
 		CHECK_INT(c, "tomb_err", tomb_err(t), reason);
-		snprintf(msg, sizeof(msg), "received SIG%s", sigabbrev_np(p->raise));
+		snprintf(msg, sizeof(msg), "received SIG%s", test_signal_abbrev(p->raise));
 		CHECK(c, strcmp(tomb_errmsg(t),
 		                fault_fired_kind(FAULT_VASPRINTF)
 		                        ? default_msg(reason, buf)

@@ -31,7 +31,7 @@ static void leak_setup(void)
 	 * count is taken. */
 	if (pthread_create(&th, NULL, nothing, NULL) == 0)
 		pthread_join(th, NULL);
-	leak_baseline = settled_thread_count(1);
+	leak_baseline = settled_thread_count(start_thread_count());
 	fd_baseline = fd_count();
 	ck_assert_int_gt(fd_baseline, 0);
 	ck_assert_int_gt(leak_baseline, 0);

@@ -11,7 +11,7 @@ NM=${NM:-nm} # may hold options ("nm -B"): used unquoted
 
 # floor: files (lib/NAME.c), bottom first.
 floors='
-0 sys_linux sys_posix deadline blocked
+0 sys_linux sys_posix deadline blocked sys_names
 1 state
 2 join sleep cond fd hook
 3 kill kill_from pool
@@ -31,7 +31,7 @@ floor_of() {
 
 # The platform floor configure did not choose has no object.
 if grep -q '^#define TOMB_BACKEND_POSIX 1' "$top_builddir/config.h"; then
-	unbuilt=
+	unbuilt=sys_linux
 else
 	unbuilt=sys_posix
 fi

@@ -48,6 +48,19 @@ int thread_count(void)
  * test.  (The exact promise, that the thread had finished before the wait
  * returned, is what struct exit_probe checks.)
  */
+/* Counted before main, by a constructor. */
+static int start_threads;
+
+__attribute__((constructor)) static void count_start_threads(void)
+{
+	start_threads = thread_count();
+}
+
+int start_thread_count(void)
+{
+	return start_threads > 0 ? start_threads : 1;
+}
+
 int settled_thread_count(int expected)
 {
 	struct timespec end = test_deadline(2), now;
@@ -101,6 +114,32 @@ void await_thread_gone(pid_t tid)
 	}
 }
 
+/* Whether a system call number read from /proc is futex's, or poll's or
+ * ppoll's.  A 32-bit x86 program run by qemu-i386 on an x86-64 kernel
+ * (.ci/m32, on a kernel without IA-32 emulation) waits in qemu's own calls,
+ * which /proc shows by their x86-64 numbers: futex 202, poll 7, ppoll 271. */
+static bool is_futex(long nr)
+{
+#if defined(__i386__)
+	return nr == SYS_futex || nr == 202;
+#else
+	return nr == SYS_futex;
+#endif
+}
+
+static bool is_poll(long nr)
+{
+#if defined(__i386__)
+	if (nr == 7 || nr == 271)
+		return true;
+#endif
+#ifdef SYS_poll
+	if (nr == SYS_poll)
+		return true;
+#endif
+	return nr == SYS_ppoll;
+}
+
 bool thread_in_futex_wait(pid_t tid)
 {
 	char path[64], buf[256];
@@ -116,9 +155,10 @@ bool thread_in_futex_wait(pid_t tid)
 		nr = -1;
 	fclose(f);
 	/* Either clock; private, or shared as pthread_join's wait for a
-	 * thread's exit is. */
+	 * thread's exit is; FUTEX_WAIT_BITSET (the library's, glibc's) or
+	 * FUTEX_WAIT (musl's condition variables and joins). */
 	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
-	return (nr == SYS_futex && op == FUTEX_WAIT_BITSET) ||
+	return (is_futex(nr) && (op == FUTEX_WAIT_BITSET || op == FUTEX_WAIT)) ||
 	       nr == SYS_futex_waitv;
 }
 
@@ -158,10 +198,7 @@ bool thread_in_poll(const char *name)
 			continue;
 		/* "NR args...", or "running", or "-1 ..." outside a call. */
 		nr = strtol(buf, NULL, 10);
-#ifdef SYS_poll
-		found = nr == SYS_poll;
-#endif
-		found = found || nr == SYS_ppoll;
+		found = is_poll(nr);
 	}
 	if (d != NULL)
 		closedir(d);

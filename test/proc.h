@@ -17,6 +17,11 @@
 /* The number of threads in this process, from /proc/self/status. */
 int thread_count(void);
 
+/* The number of threads the process had when it started, before the
+ * tests or the library made one: 1, or 2 under qemu-user (its own RCU
+ * thread, .ci/m32). */
+int start_thread_count(void);
+
 /* The number of open descriptors of this process (counting the one that
  * reads /proc/self/fd). */
 int fd_count(void);

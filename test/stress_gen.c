@@ -422,8 +422,12 @@ void slots_init(struct rng *r)
 	char prefix[8];
 
 	pthread_rwlockattr_init(&a);
+#ifdef HAVE_PTHREAD_RWLOCKATTR_SETKIND_NP
+	/* glibc's own kind (elsewhere, the C library's default: then a
+	 * retirement may wait longer for the drivers' shared locks). */
 	pthread_rwlockattr_setkind_np(&a,
 		PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+#endif
 	for (int i = 0; i < NSLOTS; i++) {
 		struct gen *p = NULL;
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <tomb.h>
@@ -76,6 +77,12 @@ static const char *batch(int n)
  * thread reads it and starts workers, on the same cached stacks. */
 static int pipefd[2];
 
+/* A thread's result: the name of what failed (a string literal), or NULL. */
+static void *failure(const char *what)
+{
+	return (void *)(uintptr_t)what;
+}
+
 static void *reuse_first(void *arg)
 {
 	const char *failed;
@@ -84,8 +91,8 @@ static void *reuse_first(void *arg)
 	if ((failed = batch(2)) == NULL)
 		failed = batch(2);
 	if (write(pipefd[1], "", 1) != 1) /* also after a failure */
-		return "write";
-	return (void *)failed;
+		return failure("write");
+	return failure(failed);
 }
 
 static void *reuse_second(void *arg)
@@ -94,8 +101,8 @@ static void *reuse_second(void *arg)
 
 	(void)arg;
 	if (read(pipefd[0], &c, 1) != 1)
-		return "read";
-	return (void *)batch(2);
+		return failure("read");
+	return failure(batch(2));
 }
 
 /* libtomb.supp's second entry: rounds of a tomb whose workers are killed
@@ -110,20 +117,20 @@ static void *timed_rounds(void *arg)
 		struct timespec until = tomb_deadline_ms(2);
 
 		if (t == NULL)
-			return "tomb_new";
+			return failure("tomb_new");
 		for (int i = 0; i < 3; i++)
 			if (tomb_go(t, stopping_worker, NULL) != 0)
-				return "tomb_go";
+				return failure("tomb_go");
 		for (int i = 0; i < 2; i++)
 			if (pthread_create(&waiter[i], NULL, timed_waiter, t) != 0)
-				return "pthread_create";
+				return failure("pthread_create");
 		(void)tomb_sleep(t, &until);
 		(void)tomb_kill(t, 0);
 		timed_waiter(t);
 		for (int i = 0; i < 2; i++)
 			(void)pthread_join(waiter[i], NULL);
 		if (tomb_free(t) != 0)
-			return "tomb_free";
+			return failure("tomb_free");
 	}
 	return NULL;
 }
