@@ -47,12 +47,16 @@
 #define TOMB_ANN_FORGET(p) ANNOTATE_HAPPENS_BEFORE_FORGET_ALL(p)
 #define TOMB_ANN_UNCHECKED(p) \
 	ANNOTATE_BENIGN_RACE_SIZED((p), sizeof(*(p)), "a pthread object")
+/* Whether a valgrind tool runs the program: one thread at a time, so that
+ * a thread that spins waiting for another only delays it. */
+#define TOMB_ON_VALGRIND() (RUNNING_ON_VALGRIND != 0)
 #else
 #define TOMB_ANN_ATOMIC(p) ((void)(p))
 #define TOMB_ANN_RELEASE(p) ((void)(p))
 #define TOMB_ANN_ACQUIRE(p) ((void)(p))
 #define TOMB_ANN_FORGET(p) ((void)(p))
 #define TOMB_ANN_UNCHECKED(p) ((void)(p))
+#define TOMB_ON_VALGRIND() 0
 #endif
 
 #endif

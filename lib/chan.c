@@ -11,6 +11,10 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* How long a waiter watches its word before it sleeps (see spin). */
+#define CHAN_SPIN_NS 10000
 
 bool tomb__chan_past(const struct timespec *abstime)
 {
@@ -305,6 +309,48 @@ static void cancel_on_kill(tomb_t *t, void *arg)
 		tomb__futex_wake(&w->word, 1);
 }
 
+/* Whether spinning can pay: more than one CPU, and not under valgrind.
+ * Process-wide, set once (races only write the same answer). */
+static bool spin_pays(void)
+{
+	static _Atomic int known; /* 0 unknown, 1 yes, 2 no */
+	int k;
+
+	TOMB_ANN_ATOMIC(&known); /* static: before every use */
+	k = atomic_load_explicit(&known, memory_order_relaxed);
+	if (k == 0) {
+		k = sysconf(_SC_NPROCESSORS_ONLN) > 1 && !TOMB_ON_VALGRIND() ? 1 : 2;
+		atomic_store_explicit(&known, k, memory_order_relaxed);
+	}
+	return k == 1;
+}
+
+/*
+ * Before it sleeps, a waiter watches its word for up to CHAN_SPIN_NS (or
+ * its deadline, or until t is dying): a thread running on another CPU that
+ * completes its operation meanwhile (a ping-pong, a consumer that keeps up
+ * with its producer) then hands it over with no system call on either
+ * side, W_ASLEEP being unset.  A futex wake and the sleeper's return to a
+ * CPU cost several microseconds each, more than the spin.
+ */
+static void spin(tomb_t *t, struct chan_waiter *w,
+                 const struct timespec *abstime)
+{
+	int64_t end;
+
+	if (!spin_pays())
+		return;
+	end = tomb__spin_end_ns(CHAN_SPIN_NS, abstime);
+	for (unsigned i = 1; (atomic_load_explicit(&w->word, memory_order_relaxed) &
+	                      W_STATE) == W_WAITING; i++) {
+		if (t != NULL && tomb_dying(t))
+			return;
+		if (i % 64 == 0 && tomb__now_ns() >= end)
+			return;
+		tomb__cpu_relax();
+	}
+}
+
 /*
  * THE WAIT (the one place that blocks; a candidate for a shared home):
  * sleeps on w->word until a claimer makes it W_DONE, t is dying, or the
@@ -331,6 +377,7 @@ int tomb__chan_sleep(tomb_t *t, struct chan_waiter *w,
 	bool hooked = false, timed_out = false;
 	int err = 0;
 
+	spin(t, w, abstime);
 	if (t != NULL)
 		atomic_fetch_add(&t->sleepers, 1);
 	tomb__blocking_begin();

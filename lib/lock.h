@@ -85,6 +85,18 @@ static inline void tomb__cond_broadcast(pthread_cond_t *cv)
 		abort();
 }
 
+/* One step of a spin: tells the CPU that this thread waits for another
+ * (x86's pause, Arm's yield), so that its sibling runs and its memory
+ * order machinery rests. */
+static inline void tomb__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
 /* Joins a thread the library made and nobody else joins. */
 static inline void tomb__join(pthread_t th)
 {
