@@ -49,6 +49,7 @@ static _Atomic uint32_t raw_flag;
 static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
 static tomb_cond_t cond = TOMB_COND_INIT;
 static sem_t blocked;
+static pthread_attr_t raw_attr; /* STACK bytes, as the tombs' workers */
 
 static void die(const char *what, int err)
 {
@@ -131,18 +132,14 @@ static void spawn_once(bool raw, int64_t *out)
 	int err;
 
 	if (raw) {
-		pthread_attr_t a;
 		pthread_t th;
 
-		pthread_attr_init(&a);
-		pthread_attr_setstacksize(&a, STACK);
 		t0 = now_ns();
-		if ((err = pthread_create(&th, &a, raw_return, NULL)) != 0)
+		if ((err = pthread_create(&th, &raw_attr, raw_return, NULL)) != 0)
 			die("pthread_create", err);
 		t1 = now_ns();
 		pthread_join(th, NULL);
 		t2 = now_ns();
-		pthread_attr_destroy(&a);
 	} else {
 		tomb_t *t = new_tomb(TOMB_LIFETIME_ERRGROUP);
 
@@ -169,15 +166,11 @@ static void kill_once(bool raw, int64_t *out)
 	int err;
 
 	if (raw) {
-		pthread_attr_t a;
 		pthread_t th;
 
-		pthread_attr_init(&a);
-		pthread_attr_setstacksize(&a, STACK);
 		atomic_store(&raw_flag, 0);
-		if ((err = pthread_create(&th, &a, raw_blocker, NULL)) != 0)
+		if ((err = pthread_create(&th, &raw_attr, raw_blocker, NULL)) != 0)
 			die("pthread_create", err);
-		pthread_attr_destroy(&a);
 		settle();
 		t0 = now_ns();
 		atomic_store_explicit(&raw_flag, 1, memory_order_release);
@@ -230,6 +223,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sem_init(&blocked, 0, 0);
+	pthread_attr_init(&raw_attr);
+	pthread_attr_setstacksize(&raw_attr, STACK);
 	for (int op = 0; op < 2; op++)
 		for (int raw = 0; raw < 2; raw++)
 			for (int s = 0; s < NSTEPS; s++)
