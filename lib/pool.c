@@ -11,11 +11,14 @@
  * workers than threads on their way to it, so that tomb_go's caller pays
  * for one wake-up in a burst, not one per worker.  A thread that finished
  * its worker takes the next queued one before it parks.  When no thread is
- * parked, tomb_go makes a new one.  So a worker never waits for another
- * worker to return (pool threads are as many as the workers running at
- * once, as with a thread of their own: a queued worker waits only for a
- * thread that is parked or on its way), and a thread that finished its
- * worker parks again, or exits when max_idle are parked.  One parked
+ * parked, tomb_go makes a new one while fewer than 2 x the CPUs run
+ * workers outside the library's waits, and else queues the worker with no
+ * thread set aside: the first thread that finishes takes it, or the
+ * watcher makes a thread for it when running workers block (see
+ * `watcher`).  So a burst of short workers runs on a few threads, and a
+ * queued worker never waits for ever for workers that wait for it.  A
+ * thread that finished its worker parks again, or exits when max_idle are
+ * parked.  One parked
  * thread at a time spins (yielding) for a moment before it sleeps, so that
  * the next tomb_go finds it awake (see `spinner`).
  *
