@@ -95,14 +95,14 @@ static void copy_value(const tomb_chan_t *c, void *to, const void *from)
 {
 	if (to == NULL || from == NULL)
 		return;
-	switch (c->elem_size) {
+	switch (c->elem_size) { /* ints, pointers, doubles... */
 	case 0:
 		break;
-	case sizeof(int):
-		memcpy(to, from, sizeof(int));
+	case 4:
+		memcpy(to, from, 4);
 		break;
-	case sizeof(void *):
-		memcpy(to, from, sizeof(void *));
+	case 8:
+		memcpy(to, from, 8);
 		break;
 	default:
 		memcpy(to, from, c->elem_size);
