@@ -519,6 +519,9 @@ static void *watch_main(void *arg)
 			pool_unlock(p);
 			(void)tomb__futex_wait(&p->blocked, v, NULL);
 			pool_lock(p);
+			/* Kicked, or woken for nothing: either way it looks
+			 * again, so no kick is owed (the invariant above). */
+			p->watcher_idle = false;
 			burst = 1;
 			period_end = 0;
 			continue;
