@@ -7,7 +7,7 @@
  *
  * Each pool has one word (its `blocked`): the number of its threads inside
  * a wait (the low bits), a bit its watcher sets when it sleeps on the word
- * until a thread blocks (BLOCKED_WATCHED), and a bit the pool toggles to
+ * until a thread blocks (BLOCKED_WATCHED), and a counter the pool bumps to
  * wake the watcher for other reasons (BLOCKED_KICK).  A pool thread points
  * tomb__blocked_word at its pool's word; every other thread has NULL, and
  * then the two calls cost one thread-local load.
@@ -20,8 +20,9 @@
 #include <stdint.h>
 
 #define BLOCKED_WATCHED 0x80000000u
-#define BLOCKED_KICK 0x40000000u
-#define BLOCKED_COUNT 0x3fffffffu
+#define BLOCKED_KICK 0x7f000000u  /* a counter, not a toggle: see pool.c */
+#define BLOCKED_KICK_ONE 0x01000000u
+#define BLOCKED_COUNT 0x00ffffffu
 
 extern _Thread_local _Atomic uint32_t *tomb__blocked_word;
 

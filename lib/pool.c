@@ -153,7 +153,7 @@ struct tomb_pool {
 	 * for ever: no deadlock when every running worker waits for a queued
 	 * one.  The watcher sleeps on `blocked` (blocked.h): with no time
 	 * limit while no job waits (watcher_idle), and then whoever queues a
-	 * waiting job toggles BLOCKED_KICK and wakes it; else until a thread
+	 * waiting job bumps BLOCKED_KICK and wakes it; else until a thread
 	 * blocks (BLOCKED_WATCHED) or the period ends. */
 	size_t busy_max;
 	bool watcher_started;
@@ -492,8 +492,16 @@ static bool grow_waiting_locked(tomb_pool_t *p, size_t n)
 /* Wakes the watcher from any of its sleeps. */
 static void kick_watcher(tomb_pool_t *p)
 {
-	atomic_fetch_xor_explicit(&p->blocked, BLOCKED_KICK,
-	                          memory_order_relaxed);
+	/* A counter, not a toggle: two kicks before the watcher's futex wait
+	 * (a waiting job, then tomb_pool_free) must not give the word back
+	 * the value it read, or the wait would sleep through both wakes. */
+	uint32_t old = atomic_load_explicit(&p->blocked, memory_order_relaxed);
+
+	while (!atomic_compare_exchange_weak_explicit(
+		&p->blocked, &old,
+		(old & ~BLOCKED_KICK) | ((old + BLOCKED_KICK_ONE) & BLOCKED_KICK),
+		memory_order_relaxed, memory_order_relaxed))
+		continue;
 	tomb__futex_wake(&p->blocked, 1);
 }
 
