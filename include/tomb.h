@@ -353,7 +353,8 @@ struct tomb_pool_stats {
 	size_t idle;
 	size_t started;
 	size_t waiting;
-	size_t reserved_[4]; /* set to zero */
+	size_t blocked; /* of threads, those whose worker waits in libtomb */
+	size_t reserved_[3]; /* set to zero */
 };
 
 /* Fills *st: 0, or EINVAL (NULL p or st). */

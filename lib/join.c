@@ -3,6 +3,7 @@
  * ways), for a tomb's waiters, tomb_free and a pool. */
 #include "config.h"
 
+#include "blocked.h"
 #include "join.h"
 #include "tomb_private.h"
 
@@ -75,8 +76,12 @@ void tomb__join_claimed_locked(tomb_t *t, const pthread_t *th, size_t n)
 {
 	t->joining++;
 	tomb__unlock(t);
+	/* The claimed threads may run for long yet: a pool thread waiting
+	 * here is blocked, as in any of the library's waits (blocked.h). */
+	tomb__blocking_begin();
 	for (size_t i = 0; i < n; i++)
 		tomb__join(th[i]);
+	tomb__blocking_end();
 	tomb__lock(t);
 	t->joining--;
 	tomb__cond_broadcast(&t->dead_cv);

@@ -719,6 +719,8 @@ TOMB_EXPORT int tomb_pool_stats(tomb_pool_t *p, struct tomb_pool_stats *st)
 	st->idle = p->nidle;
 	st->started = p->started;
 	st->waiting = waiting_locked(p);
+	st->blocked = atomic_load_explicit(&p->blocked, memory_order_relaxed) &
+	              BLOCKED_COUNT;
 	pool_unlock(p);
 	return 0;
 }

@@ -2,6 +2,7 @@
 /* test_pool.c: tombs whose workers run on a pool's parked threads. */
 #define _GNU_SOURCE /* pthread_getname_np */
 #include "helpers.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -10,6 +11,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* Waits until p has `idle` parked threads: a pool thread parks a moment
@@ -259,6 +261,53 @@ START_TEST(test_pool_kill_blocked_workers)
 	ck_assert_uint_eq(st.threads, N);
 	ck_assert_int_eq(tomb_pool_free(p), 0);
 	sem_destroy(&started);
+}
+END_TEST
+
+/* A pool worker waiting in tomb_wait for a tomb whose worker runs on a
+ * thread of its own (the wait joins that thread) counts as blocked, as in
+ * the library's other waits, and stops counting once it returns. */
+static int wait_for_tomb(tomb_t *t, void *arg)
+{
+	(void)t;
+	return tomb_wait(arg);
+}
+
+static size_t pool_blocked(tomb_pool_t *p)
+{
+	struct tomb_pool_stats st;
+
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	return st.blocked;
+}
+
+START_TEST(test_pool_stats_blocked_in_a_join)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	tomb_t *t, *inner = tomb_new();
+	struct timespec end = test_deadline(10), now;
+	sem_t gate;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_nonnull(inner);
+	ck_assert_int_eq(sem_init(&gate, 0, 0), 0);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_uint_eq(pool_blocked(p), 0);
+	ck_assert_int_eq(tomb_go(inner, worker_wait_sem, &gate), 0);
+	ck_assert_int_eq(tomb_go(t, wait_for_tomb, inner), 0);
+	while (pool_blocked(p) != 1) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec,
+		              "the pool worker never counted as blocked");
+		sched_yield();
+	}
+	ck_assert_int_eq(sem_post(&gate), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_uint_eq(pool_blocked(p), 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_free(inner), 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	sem_destroy(&gate);
 }
 END_TEST
 
@@ -625,6 +674,7 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_handoff_happens_before);
 	tcase_add_test(tc, test_pool_worker_names);
 	tcase_add_test(tc, test_pool_kill_blocked_workers);
+	tcase_add_test(tc, test_pool_stats_blocked_in_a_join);
 	tcase_add_test(tc, test_pool_max_idle);
 	tcase_add_test(tc, test_pool_semantics_kept);
 	tcase_add_test(tc, test_pool_shared_by_threads);
