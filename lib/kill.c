@@ -51,13 +51,15 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 
 /* With t->mu held, t just made dying: wakes what a kill wakes under mu
  * (the sleepers on `state` are woken after it, in tomb__after_kill):
- * condition waiters registered on condq, and tomb_go calls waiting for a
- * slot (they fail with ECANCELED). */
+ * condition waiters registered on condq, tomb_go calls waiting for a slot
+ * (they fail with ECANCELED), and the dying descriptor. */
 static void wake_dying_locked(tomb_t *t)
 {
 	tomb__cond_wake_registered_locked(t);
 	if (t->slot_waiters > 0)
 		tomb__cond_broadcast(&t->slot_cv);
+	if (t->dying_ev.fd >= 0)
+		tomb__event_signal(&t->dying_ev);
 }
 
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
@@ -81,17 +83,6 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 			t->waking = true;
 			fire = true;
 		}
-		/* The dying descriptor: with sleepers (tomb_poll's pollers
-		 * among them), signalled with them after mu is released, as
-		 * the wake-up of n pollers holds the descriptor's wait queue
-		 * for as long as it takes, and each woken poller would then
-		 * queue on mu behind the killer; else at once. */
-		if (t->dying_ev.fd >= 0) {
-			if (t->waking)
-				t->waking_fd = true;
-			else
-				tomb__event_signal(&t->dying_ev);
-		}
 		if (!tomb__list_empty(&t->hooks)) {
 			t->firing++; /* holds off DEAD until the callbacks ran */
 			t->kill_fires = true;
@@ -113,8 +104,7 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 }
 
 /* The first part of a kill's tail, after tomb__kill_locked returned true:
- * wakes the sleepers on `state` and signals the dying descriptor if the
- * kill left that to it (`waking_fd`), then takes mu and clears `waking`.
+ * wakes the sleepers on `state`, then takes mu and clears `waking`.
  * Returns with mu held. */
 static void wake_sleepers(tomb_t *t)
 {
@@ -123,10 +113,6 @@ static void wake_sleepers(tomb_t *t)
 	 * `waking` holds, tomb_free waits, so t is still there. */
 	if (t->waking && atomic_load(&t->sleepers) > 0)
 		tomb__futex_wake_all(&t->state);
-	if (t->waking_fd) {
-		t->waking_fd = false;
-		tomb__event_signal(&t->dying_ev);
-	}
 	tomb__lock(t);
 	if (t->waking) {
 		t->waking = false;

@@ -231,12 +231,8 @@ struct tomb {
 	 * thread in tomb__after_kill: `waking` while it has still to wake the
 	 * sleepers on `state` (outside mu; tomb_free waits for it, but DEAD
 	 * does not: the killer runs no code of the caller's), `kill_fires`
-	 * while it has still to run the armed callbacks (counted in firing),
-	 * and `waking_fd` while, with `waking`, it has still to signal the
-	 * dying descriptor (which tomb_free, waiting for `waking`, does not
-	 * close meanwhile). */
+	 * while it has still to run the armed callbacks (counted in firing). */
 	bool waking;
-	bool waking_fd;
 	bool kill_fires;
 
 	/* The next tomb in the queue of kill.c's tomb__kill_child, touched

@@ -42,10 +42,6 @@
  *     `waking`, broadcasts dead_cv and unlocks.  DEAD does not wait for
  *     that; tomb_free does: under mu it waits on dead_cv while `waking`,
  *     before its EBUSY checks, so the killer's wake never touches a freed t.
- *     The dying descriptor (tomb_dying_fd) is signalled with the sleepers'
- *     wake when the kill set `waking` (its pollers are counted sleepers,
- *     and would otherwise wake only to queue on mu behind the killer), and
- *     under mu otherwise: ghost `fd_sig`, readable once the tail is done.
  *   - A worker returning while t is alive (looked at under mu after its end
  *     bookkeeping, which may kill) takes the reap chain: it swaps itself
  *     into `zombie` and, after its unlock, joins its predecessor.  A worker
@@ -269,10 +265,6 @@
  *  14  the wait does not settle t when it sets `waited`: an errgroup or
  *      group tomb that was dying with nothing running when its owner began
  *      to wait is never DEAD, and the wait blocks forever.
- *  15  the kill's tail signals the dying descriptor only if it still has
- *      sleepers to wake, as it does the FUTEX_WAKE: a sleeper that the kill
- *      counted, and that left on its own (it saw DYING) before the tail,
- *      leaves the descriptor unreadable for ever (assertion fd_sig).
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -360,8 +352,6 @@ byte known;         /* the linked workers whose thread a claimer may take:
 byte claimed;       /* the workers' `claimed` flags, as bits (a worker's is
                      * cleared when it reads it at its return: unused after) */
 bit waking;         /* the kill has still to wake the sleepers on state */
-bit fd_sig;         /* the dying descriptor is readable (ghost: the model
-                     * takes it as opened before the kill) */
 bit condq;          /* W1's node is on t->condq */
 byte dead_cv;       /* threads blocked in pthread_cond_wait(&t->dead_cv) */
 byte slot_cv;       /* threads blocked in pthread_cond_wait(&t->slot_cv) */
@@ -516,7 +506,7 @@ inline kill_rest(kd, fire) {
 #else
 		:: sleepers > 0 -> waking = 1; fire = 1
 #endif
-		:: else -> fd_sig = 1 /* no sleepers: signalled under mu */
+		:: else
 		fi;
 #if MUTANT != 5
 		settle()
@@ -547,20 +537,10 @@ inline after_kill(fire, u) {
 			:: waking && sleepers > 0 ->
 				fq_state = 0 /* tomb__futex_wake_all(&t->state) */
 			:: else
-			fi;
-			/* The dying descriptor, left for this tail by the kill
-			 * (`waking_fd`: whenever it set `waking`). */
-			if
-#if MUTANT == 15
-			:: waking && sleepers > 0 -> fd_sig = 1
-#else
-			:: waking -> fd_sig = 1
-#endif
-			:: else
 			fi };
 		atomic { !mu -> mu = 1; assert(!freed);
 			if
-			:: waking -> assert(fd_sig); waking = 0; dead_cv = 0
+			:: waking -> waking = 0; dead_cv = 0
 			:: else
 			fi;
 			mu = 0;
@@ -1055,7 +1035,6 @@ inline free_tomb(err, hz, z, zl) {
 			assert(ALL_JOINED);
 			assert(users == 0);
 			assert(refs[W1] == 0 && refs[W2] == 0);
-			assert(!is_dying || fd_sig);
 			freed = 1;
 			hz = 0;
 			z = 0;
