@@ -51,15 +51,21 @@ static void set_reason_locked(tomb_t *t, int reason, char **owned,
 
 /* With t->mu held, t just made dying: wakes what a kill wakes under mu
  * (the sleepers on `state` are woken after it, in tomb__after_kill):
- * condition waiters registered on condq, tomb_go calls waiting for a slot
- * (they fail with ECANCELED), and the dying descriptor. */
+ * condition waiters registered on condq, and tomb_go calls waiting for a
+ * slot (they fail with ECANCELED). */
 static void wake_dying_locked(tomb_t *t)
 {
 	tomb__cond_wake_registered_locked(t);
 	if (t->slot_waiters > 0)
 		tomb__cond_broadcast(&t->slot_cv);
-	if (t->dying_ev.fd >= 0)
+}
+
+void tomb__signal_dying_owed(tomb_t *t)
+{
+	if (atomic_load(&t->waking_fd)) {
 		tomb__event_signal(&t->dying_ev);
+		atomic_store(&t->waking_fd, false);
+	}
 }
 
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
@@ -83,6 +89,17 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 			t->waking = true;
 			fire = true;
 		}
+		/* The dying descriptor: signalled now, or, when the kill has
+		 * sleepers to wake (tomb_poll's pollers are counted there), by
+		 * its tail with them (waking_fd).  The kernel wakes n pollers
+		 * of one eventfd while it holds its wait queue, and each woken
+		 * poller would then queue on mu behind this killer. */
+		if (t->dying_ev.fd >= 0) {
+			if (t->waking)
+				atomic_store(&t->waking_fd, true);
+			else
+				tomb__event_signal(&t->dying_ev);
+		}
 		if (!tomb__list_empty(&t->hooks)) {
 			t->firing++; /* holds off DEAD until the callbacks ran */
 			t->kill_fires = true;
@@ -96,6 +113,9 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 			 * reason. */
 			set_reason_locked(t, reason, owned, smsg);
 		}
+		/* The first killer's tail may not have written the dying
+		 * descriptor yet: this kill does not return before it is. */
+		tomb__signal_dying_owed(t);
 		/* A dying errgroup or group child may be dead once its
 		 * parent is dying too: this may be the parent's kill. */
 		tomb__settle_locked(t);
@@ -104,13 +124,15 @@ bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 }
 
 /* The first part of a kill's tail, after tomb__kill_locked returned true:
- * wakes the sleepers on `state`, then takes mu and clears `waking`.
- * Returns with mu held. */
+ * signals the dying descriptor if the kill left that to it (so that a
+ * sleeper woken next finds it readable), wakes the sleepers on `state`,
+ * then takes mu and clears `waking`.  Returns with mu held. */
 static void wake_sleepers(tomb_t *t)
 {
 	/* Only this thread, the killer, sets `waking` and `kill_fires`, and a
 	 * tomb starts dying once: it reads its own writes without mu.  While
 	 * `waking` holds, tomb_free waits, so t is still there. */
+	tomb__signal_dying_owed(t);
 	if (t->waking && atomic_load(&t->sleepers) > 0)
 		tomb__futex_wake_all(&t->state);
 	tomb__lock(t);

@@ -117,6 +117,9 @@ static bool settle_one_locked(tomb_t *t)
 	}
 	if (!tomb__may_be_dead_locked(t))
 		return false; /* its owner's wait (or its parent's death) settles it */
+	/* Whoever sees DEAD finds the dying descriptor readable, even if the
+	 * killer's tail has not written it yet. */
+	tomb__signal_dying_owed(t);
 	atomic_fetch_or(&t->state, TOMB_S_DEAD);
 	tomb__cond_broadcast(&t->dead_cv);
 	if (t->dead_ev.fd >= 0)

@@ -101,8 +101,8 @@ void tomb__event_signal(const struct tomb__event *ev)
 {
 	uint64_t one = 1;
 
-	/* Never blocks: the library signals each descriptor once, so the
-	 * counter stays far below its maximum. */
+	/* Never blocks: the library signals each descriptor once or twice
+	 * (kill.c's waking_fd), so the counter stays far below its maximum. */
 	while (write(ev->wfd, &one, sizeof(one)) < 0 && errno == EINTR)
 		continue;
 }

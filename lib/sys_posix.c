@@ -295,8 +295,8 @@ void tomb__event_signal(const struct tomb__event *ev)
 {
 	char one = 1;
 
-	/* Never blocks: the library signals each event once, so the pipe
-	 * holds a byte at most. */
+	/* Never blocks: the library signals each event once or twice
+	 * (kill.c's waking_fd), so the pipe holds two bytes at most. */
 	while (write(ev->wfd, &one, 1) < 0 && errno == EINTR)
 		continue;
 }

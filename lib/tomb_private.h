@@ -235,6 +235,18 @@ struct tomb {
 	bool waking;
 	bool kill_fires;
 
+	/* The dying descriptor owes its signal (kill.c): set, under mu, by the
+	 * kill that made t dying with `waking` and dying_ev open, which leaves
+	 * the write to its tail, so that the pollers it wakes do not queue on
+	 * mu behind it.  Cleared only after a completed write, by whichever of
+	 * these finds it set: that tail (outside mu, before its FUTEX_WAKE), a
+	 * later kill (under mu) or the step to DEAD (state.c, under mu, before
+	 * DEAD is set).  So when it is clear and t is dying, dying_ev is
+	 * readable: when any kill returns, and once t is DEAD.  Two of them may
+	 * both write; a second write is harmless.  dying_ev stays open while it
+	 * is set: tomb_free waits for `waking`, which the tail clears after. */
+	atomic_bool waking_fd;
+
 	/* The next tomb in the queue of kill.c's tomb__kill_child, touched
 	 * only by the thread that made t dying, between its kill and the run
 	 * of t's callbacks (`firing` is counted meanwhile). */
@@ -413,6 +425,10 @@ void tomb__kill_child(tomb_t *c, int reason, const char *smsg);
  * through futex_waitv, tomb_cond_wait), then runs t's armed callbacks.  t
  * may be dead and freed when it returns. */
 void tomb__after_kill(tomb_t *t);
+
+/* Writes the dying descriptor's signal if a kill left it owed (waking_fd),
+ * and clears that once written; with mu held or, by the kill's tail, not. */
+void tomb__signal_dying_owed(tomb_t *t);
 
 /*
  * Floor 4, go.c: workers.

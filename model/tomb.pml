@@ -42,6 +42,12 @@
  *     `waking`, broadcasts dead_cv and unlocks.  DEAD does not wait for
  *     that; tomb_free does: under mu it waits on dead_cv while `waking`,
  *     before its EBUSY checks, so the killer's wake never touches a freed t.
+ *     The dying descriptor (tomb_dying_fd) is signalled under mu by a kill
+ *     without sleepers; a kill that set `waking` leaves the write owed
+ *     (waking_fd, here fd_owed) to its tail, which makes it before its
+ *     FUTEX_WAKE, outside mu, as its n pollers wake.  A later kill and the
+ *     step to DEAD write it too if it is still owed, under mu, so that
+ *     it is readable (ghost fd_sig) whenever a kill returns and once DEAD.
  *   - A worker returning while t is alive (looked at under mu after its end
  *     bookkeeping, which may kill) takes the reap chain: it swaps itself
  *     into `zombie` and, after its unlock, joins its predecessor.  A worker
@@ -265,6 +271,14 @@
  *  14  the wait does not settle t when it sets `waited`: an errgroup or
  *      group tomb that was dying with nothing running when its owner began
  *      to wait is never DEAD, and the wait blocks forever.
+ *  15  a kill that finds t dying already does not write the dying
+ *      descriptor's owed signal: it returns while the first killer's tail
+ *      has still to write it, and the descriptor is not readable yet
+ *      (assertion fd_sig).
+ *  16  the step to DEAD does not write it: a wait returns DEAD with the
+ *      descriptor unreadable (assertion fd_sig).
+ *  17  the kill's tail does not write it: the killer's tomb_kill returns
+ *      with the descriptor unreadable (assertion fd_sig).
  * A sixth variant, MUTANT=6, is NOT a bug and must pass: tomb_wait_dying
  * counts itself in `sleepers` after its look at the state (but before
  * FUTEX_WAIT).  It shows why the order that matters is "count before the
@@ -352,6 +366,7 @@ byte known;         /* the linked workers whose thread a claimer may take:
 byte claimed;       /* the workers' `claimed` flags, as bits (a worker's is
                      * cleared when it reads it at its return: unused after) */
 bit waking;         /* the kill has still to wake the sleepers on state */
+bit fd_owed;        /* waking_fd: the dying descriptor owes its signal */
 bit condq;          /* W1's node is on t->condq */
 byte dead_cv;       /* threads blocked in pthread_cond_wait(&t->dead_cv) */
 byte slot_cv;       /* threads blocked in pthread_cond_wait(&t->slot_cv) */
@@ -392,6 +407,8 @@ bit freed;          /* tomb_free returned 0 */
 bit w1_gone;        /* W1 has left its wait, or never started */
 bit k_done;         /* KILLER has made its last call on t, but for the
                      * tail of its kill (MAIN waits for this hand-off) */
+bit fd_sig;         /* the dying descriptor is readable (the model takes
+                     * it as opened before the kill) */
 
 /* pthread_join(th): blocks until th has exited; joining twice is undefined. */
 inline join(th) {
@@ -407,6 +424,17 @@ inline join(th) {
 inline slot_signal() {
 	if
 	:: slot_waiters > 0 -> slot_cv = 0
+	:: else
+	fi
+}
+
+/* tomb__signal_dying_owed (kill.c): the write of the dying descriptor's
+ * owed signal and the clear of waking_fd, in one step (a second writer's
+ * write, between them, changes nothing).  With mu held, by a later kill or
+ * the step to DEAD; its own step, without mu, in the kill's tail. */
+inline pay_fd() {
+	if
+	:: fd_owed -> fd_sig = 1; fd_owed = 0
 	:: else
 	fi
 }
@@ -434,6 +462,9 @@ inline note_kill(r) {
 inline settle() {
 	if
 	:: is_dying && !is_dead && live == 0 && MAY_BE_DEAD ->
+#if MUTANT != 16
+		pay_fd();
+#endif
 		state = state | S_DEAD;
 		dead_cv = 0 /* pthread_cond_broadcast */
 	:: else
@@ -469,6 +500,9 @@ inline kill_first(r, kd) {
 #endif
 	:: else ->
 		kd = 0;
+#if MUTANT != 15
+		pay_fd(); /* the first killer's tail may not have written it */
+#endif
 		if
 #if MUTANT == 4
 		:: r != 0 && r != EDYING -> reason = r
@@ -502,11 +536,11 @@ inline kill_rest(kd, fire) {
 		slot_signal(); /* tomb__wake_slot_waiters_locked (a broadcast) */
 		if
 #if MUTANT == 1
-		:: kd > 1 -> waking = 1; fire = 1
+		:: kd > 1 -> waking = 1; fd_owed = 1; fire = 1
 #else
-		:: sleepers > 0 -> waking = 1; fire = 1
+		:: sleepers > 0 -> waking = 1; fd_owed = 1; fire = 1
 #endif
-		:: else
+		:: else -> fd_sig = 1 /* no sleepers: signalled under mu */
 		fi;
 #if MUTANT != 5
 		settle()
@@ -532,6 +566,9 @@ inline kill_rest(kd, fire) {
 inline after_kill(fire, u) {
 	if
 	:: fire ->
+#if MUTANT != 17
+		atomic { assert(!freed); pay_fd() };
+#endif
 		atomic { assert(!freed);
 			if
 			:: waking && sleepers > 0 ->
@@ -569,7 +606,7 @@ inline kill(r, kd, fire, more_ok, more) {
 	atomic { !mu -> mu = 1; assert(!freed);
 		kill_first(r, kd);
 		if
-		:: kd == 0 -> mu = 0; hand_off(more_ok, more)
+		:: kd == 0 -> assert(fd_sig); mu = 0; hand_off(more_ok, more)
 		:: else
 		fi
 	};
@@ -577,7 +614,8 @@ inline kill(r, kd, fire, more_ok, more) {
 	:: kd > 0 ->
 		KILL_MID(r, kd)
 		atomic { kill_rest(kd, fire); mu = 0; hand_off(more_ok, more) };
-		after_kill(fire, 0)
+		after_kill(fire, 0);
+		assert(fd_sig) /* tomb_kill returns: the descriptor is readable */
 	:: else
 	fi
 }
@@ -972,6 +1010,8 @@ inline timedwait(me, timed, err, r, to, hz, z, zl, cl, act, kd, fire) {
 		:: err == OK ->
 			r = reason;
 			assert(r == first);
+			/* DEAD: the dying descriptor is readable. */
+			assert(fd_sig);
 			/* Every worker thread has been joined. */
 			assert(ALL_JOINED)
 		:: else
@@ -1035,6 +1075,7 @@ inline free_tomb(err, hz, z, zl) {
 			assert(ALL_JOINED);
 			assert(users == 0);
 			assert(refs[W1] == 0 && refs[W2] == 0);
+			assert(!is_dying || fd_sig);
 			freed = 1;
 			hz = 0;
 			z = 0;

@@ -7,8 +7,8 @@
 # a harmless reordering, must pass (so that the futexes are not modelled
 # more loosely than the kernel's).  Skipped (77) when spin is not installed.
 set -eu
-# The real model needs about 560 MB (MUTANT=6 about 580 MB); -w23 gives
-# pan a hash table of 2^23 slots (64 MB) for the ~13 million states (chains
+# The real model needs about 1040 MB (MUTANT=6 a little more); -w23 gives
+# pan a hash table of 2^23 slots (64 MB) for the ~18 million states (chains
 # resolve the conflicts; the search stays exhaustive).
 model=tomb.pml
 memlim=2048
@@ -21,7 +21,7 @@ verify model &
 model_pid=$!
 verify mutant6 -DMUTANT=6 &
 mutant6_pid=$!
-for n in 1 2 3 4 5 7 8 9 10 11 12; do
+for n in 1 2 3 4 5 7 8 9 10 11 12 15 16 17; do
 	verify mutant$n -DMUTANT=$n || true
 done
 # The errgroup lifetime's mutants search that lifetime alone (1,
@@ -46,6 +46,9 @@ must_fail mutant11 'assertion violated (refs'
 must_fail mutant12 'assertion violated (err!=14)'
 must_fail mutant13 'assertion violated (((lifetime'
 must_fail mutant14 'invalid end state'
+must_fail mutant15 'assertion violated fd_sig'
+must_fail mutant16 'assertion violated fd_sig'
+must_fail mutant17 'assertion violated fd_sig'
 must_pass mutant6
 [ $keep -eq 0 ] || echo "the verifiers and their reports are kept in $work"
 exit $status

@@ -287,8 +287,9 @@ void gen_kill(struct gen *g, struct rng *r, bool edying)
 	      "%s: killed, not dying", g->name);
 	CHECK(reason == 0 || reason == TOMB_EDYING || e != 0,
 	      "%s: killed with %d, reason still 0", g->name, reason);
-	/* The kill set DYING and made the descriptor readable in one critical
-	 * section, or found both done. */
+	/* Whichever kill made t dying, the descriptor is readable when any
+	 * kill returns: this one wrote it, or found it written, or wrote the
+	 * signal the first killer's tail still owed (kill.c's waking_fd). */
 	CHECK(g->dying_fd < 0 || fd_readable(g->dying_fd),
 	      "%s: killed, dying fd not readable", g->name);
 	gen_observe(g);

@@ -3,12 +3,17 @@
 #include "config.h"
 
 #include "helpers.h"
+#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 static bool readable(int fd)
@@ -129,6 +134,61 @@ START_TEST(test_made_late_is_readable_at_once)
 }
 END_TEST
 
+/* With a thread asleep in one of the library's waits on t, the kill
+ * signals the dying descriptor after it releases t's lock, with its wake of
+ * the sleepers: still, the descriptor is readable when tomb_kill returns,
+ * to a plain poll as to the sleeper.  The sleeper: tomb_sleep (a futex),
+ * or tomb_poll on nothing but the tomb (a ppoll on that descriptor). */
+static int call_sleep(struct blocked *b)
+{
+	return tomb_sleep(b->t, NULL);
+}
+
+static void *poll_main(void *arg)
+{
+	int n;
+
+	pthread_setname_np(pthread_self(), "fd-poller");
+	return (void *)(intptr_t)tomb_poll(arg, NULL, 0, NULL, &n);
+}
+
+START_TEST(test_readable_when_the_kill_returns)
+{
+	for (int i = 0; i < 2; i++) {
+		tomb_t *t = tomb_new();
+		int dying = tomb_dying_fd(t);
+		struct blocked b = {.t = t, .call = call_sleep};
+		pthread_t poller;
+		void *rc;
+
+		ck_assert_int_ge(dying, 0);
+		if (i == 0) {
+			start_blocked(&b);
+		} else {
+			struct timespec end = test_deadline(10), now;
+
+			ck_assert_int_eq(pthread_create(&poller, NULL, poll_main, t), 0);
+			while (!thread_in_poll("fd-poller")) {
+				clock_gettime(CLOCK_MONOTONIC, &now);
+				ck_assert_msg(now.tv_sec < end.tv_sec,
+				              "the poller never blocked in ppoll");
+				sched_yield();
+			}
+		}
+		ck_assert(!readable(dying));
+		ck_assert_int_eq(tomb_kill(t, 0), 0);
+		ck_assert(readable(dying));
+		if (i == 0) {
+			ck_assert_int_eq(finish_blocked(&b), ECANCELED);
+		} else {
+			ck_assert_int_eq(pthread_join(poller, &rc), 0);
+			ck_assert_int_eq((int)(intptr_t)rc, ECANCELED);
+		}
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+}
+END_TEST
+
 /* The descriptors a tomb's dying or dead descriptor costs: an eventfd, or
  * a pipe's two ends with the portable backend (lib/sys_posix.c). */
 #ifdef TOMB_BACKEND_POSIX
@@ -224,6 +284,7 @@ Suite *make_fd_suite(void)
 	tcase_add_test(tc, test_kill_races_poll);
 	tcase_add_test(tc, test_dead_after_dying);
 	tcase_add_test(tc, test_made_late_is_readable_at_once);
+	tcase_add_test(tc, test_readable_when_the_kill_returns);
 	tcase_add_test(tc, test_cloexec_and_closed_by_free);
 	tcase_add_test(tc, test_no_descriptor_unless_asked);
 	tcase_add_test(tc, test_out_of_descriptors);
