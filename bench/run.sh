@@ -22,10 +22,16 @@ raw=$(mktemp)
 trap 'rm -f "$raw"' EXIT
 
 if [ "${BENCH_SMOKE:-0}" = 1 ]; then
-	runs=1 spawn_ns="1 100" kill_ns="1 10" mem_n=100
+	runs=1 spawn_ns="1 100" kill_ns="1 10" mem_n=100 small_per_turn=1
 else
 	runs=${BENCH_RUNS:-7} spawn_ns="1 100 1000" kill_ns="1 10 100 1000"
 	mem_n=10000
+	# The spawns and kills of 1 and 10 workers last tens of
+	# microseconds, and one of them varies by 2 to 3 times between
+	# turns on this shared machine: each turn takes this many of them
+	# (one process, after its warm-up), so that their medians rest on
+	# 5 x $runs samples.
+	small_per_turn=${BENCH_SMALL_PER_TURN:-5}
 fi
 # Deadlines (issue 22): the sizes of deadline-late, and the pending count
 # of deadline-set's large case.
@@ -107,14 +113,19 @@ show() { # impl metric n
 # turn (each turn a new process, after its own warm-up), so that a slow
 # minute of this shared machine falls on all of them, not on one.
 # An impl given as IMPL/METRIC is measured on that metric instead.
+# Spawns and kills of at most 10 workers take $small_per_turn samples
+# a turn.
 rounds() { # metric n impl...
-	local m=$1 n=$2 r i
+	local m=$1 n=$2 r i per=1
 	shift 2
+	case $m in
+	spawn | kill | kill-read) [ "$n" -gt 10 ] || per=$small_per_turn ;;
+	esac
 	for r in $(seq "$runs"); do
 		for i in "$@"; do
 			case $i in
-			*/*) measure "${i%/*}" "${i#*/}" "$n" 1 ;;
-			*) measure "$i" "$m" "$n" 1 ;;
+			*/*) measure "${i%/*}" "${i#*/}" "$n" "$per" ;;
+			*) measure "$i" "$m" "$n" "$per" ;;
 			esac
 		done
 	done
