@@ -25,6 +25,28 @@ bool tomb__chan_past(const struct timespec *abstime)
 	       (now.tv_sec == abstime->tv_sec && now.tv_nsec >= abstime->tv_nsec);
 }
 
+/* The channel's mutex, adaptive where glibc has that kind: a producer and
+ * a consumer on two CPUs take it in turns for a few dozen nanoseconds
+ * each, and a thread that finds it held does better to spin a little than
+ * to sleep in the kernel and be woken (chan-stream: 207 against 261 ns a
+ * value, 21 turns, medians). */
+static int chan_mutex_init(pthread_mutex_t *mu)
+{
+#ifdef PTHREAD_ADAPTIVE_MUTEX_INITIALIZER_NP
+	pthread_mutexattr_t a;
+	int err;
+
+	if (pthread_mutexattr_init(&a) != 0)
+		return ENOMEM;
+	(void)pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
+	err = pthread_mutex_init(mu, &a);
+	pthread_mutexattr_destroy(&a);
+	return err;
+#else
+	return pthread_mutex_init(mu, NULL);
+#endif
+}
+
 TOMB_EXPORT tomb_chan_t *tomb_chan_new(size_t elem_size, size_t cap)
 {
 	tomb_chan_t *c;
@@ -43,7 +65,7 @@ TOMB_EXPORT tomb_chan_t *tomb_chan_new(size_t elem_size, size_t cap)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (pthread_mutex_init(&c->mu, NULL) != 0) {
+	if (chan_mutex_init(&c->mu) != 0) {
 		free(c->buf);
 		free(c);
 		errno = ENOMEM;
