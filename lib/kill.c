@@ -60,14 +60,6 @@ static void wake_dying_locked(tomb_t *t)
 		tomb__cond_broadcast(&t->slot_cv);
 }
 
-void tomb__signal_dying_owed(tomb_t *t)
-{
-	if (atomic_load(&t->waking_fd)) {
-		tomb__event_signal(&t->dying_ev);
-		atomic_store(&t->waking_fd, false);
-	}
-}
-
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg)
 {
 	uint32_t s = atomic_load_explicit(&t->state, memory_order_relaxed);

@@ -101,6 +101,14 @@ static void uncount_child_locked(tomb_t *p)
 		tomb__cond_broadcast(&p->dead_cv);
 }
 
+void tomb__signal_dying_owed(tomb_t *t)
+{
+	if (atomic_load(&t->waking_fd)) {
+		tomb__event_signal(&t->dying_ev);
+		atomic_store(&t->waking_fd, false);
+	}
+}
+
 /* With t->mu held: the settle of t alone.  Whether it made t DEAD (then
  * its parent has to be told). */
 static bool settle_one_locked(tomb_t *t)

@@ -352,6 +352,11 @@ bool tomb__may_be_dead_locked(const tomb_t *t);
  * once, besides t's).  Broadcasts dead_cv (see there). */
 void tomb__settle_locked(tomb_t *t);
 
+/* state.c: writes the dying descriptor's signal if a kill left it owed
+ * (waking_fd), and clears that once written; with mu held or, by the
+ * kill's tail, not. */
+void tomb__signal_dying_owed(tomb_t *t);
+
 /* With p->mu held: one of p's children is DEAD or freed (uncounts it from
  * children_live, wakes p's waiter if the lifetime rule now applies to p,
  * and settles p). */
@@ -426,9 +431,6 @@ void tomb__kill_child(tomb_t *c, int reason, const char *smsg);
  * may be dead and freed when it returns. */
 void tomb__after_kill(tomb_t *t);
 
-/* Writes the dying descriptor's signal if a kill left it owed (waking_fd),
- * and clears that once written; with mu held or, by the kill's tail, not. */
-void tomb__signal_dying_owed(tomb_t *t);
 
 /*
  * Floor 4, go.c: workers.
