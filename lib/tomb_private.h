@@ -235,7 +235,8 @@ struct tomb {
 	bool waking;
 	bool kill_fires;
 
-	/* The dying descriptor owes its signal (kill.c): set, under mu, by the
+	/* The dying descriptor owes its signal (kill.c, and state.c's
+	 * tomb__signal_dying_owed, which writes it): set, under mu, by the
 	 * kill that made t dying with `waking` and dying_ev open, which leaves
 	 * the write to its tail, so that the pollers it wakes do not queue on
 	 * mu behind it.  Cleared only after a completed write, by whichever of
@@ -261,7 +262,8 @@ struct tomb {
 
 	/* The events (sys.h) whose descriptors tomb_dying_fd and tomb_dead_fd
 	 * return, TOMB__EVENT_NONE until asked for.  Opened and signalled
-	 * under mu; closed by tomb_free. */
+	 * under mu, but for the dying one's owed signal (waking_fd), which the
+	 * kill's tail writes without mu; closed by tomb_free. */
 	struct tomb__event dying_ev, dead_ev;
 
 	/* Messages given to tomb_killf that became the message in force: one for
