@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "annotate.h"
+#include "lock.h"
 #include "sys.h"
 
 #include <errno.h>
@@ -100,11 +101,16 @@ int tomb__event_open(struct tomb__event *ev)
 void tomb__event_signal(const struct tomb__event *ev)
 {
 	uint64_t one = 1;
+	/* write(2) is a cancellation point; no libtomb call is one, and a
+	 * kill that unwound here would leave its sleepers asleep. */
+	int cancel_state = tomb__nocancel_begin();
 
 	/* Never blocks: the library signals each descriptor once or twice
-	 * (kill.c's waking_fd), so the counter stays far below its maximum. */
+	 * (struct tomb's waking_fd), so the counter stays far below its
+	 * maximum. */
 	while (write(ev->wfd, &one, sizeof(one)) < 0 && errno == EINTR)
 		continue;
+	tomb__nocancel_end(cancel_state);
 }
 
 void tomb__event_close(struct tomb__event *ev)

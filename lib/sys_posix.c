@@ -294,11 +294,15 @@ int tomb__event_open(struct tomb__event *ev)
 void tomb__event_signal(const struct tomb__event *ev)
 {
 	char one = 1;
+	/* write(2) is a cancellation point; no libtomb call is one, and a
+	 * kill that unwound here would leave its sleepers asleep. */
+	int cancel_state = tomb__nocancel_begin();
 
 	/* Never blocks: the library signals each event once or twice
-	 * (kill.c's waking_fd), so the pipe holds two bytes at most. */
+	 * (struct tomb's waking_fd), so the pipe holds two bytes at most. */
 	while (write(ev->wfd, &one, 1) < 0 && errno == EINTR)
 		continue;
+	tomb__nocancel_end(cancel_state);
 }
 
 void tomb__event_close(struct tomb__event *ev)

@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -205,6 +206,61 @@ START_TEST(test_cancel_thread_in_wait)
 }
 END_TEST
 
+/* A thread with a cancel pending kills a tomb whose dying descriptor is
+ * open.  The kill writes the descriptor (in its tail, once it has released
+ * the tomb's lock, when a thread sleeps on t; else at once), and write(2)
+ * is a cancellation point, but no libtomb call is one: tomb_kill returns,
+ * the sleeper is woken, the descriptor is readable, and the cancel acts at
+ * the thread's next cancellation point. */
+struct cancel_kill {
+	tomb_t *t;
+	atomic_int returned;
+};
+
+static void *kill_with_cancel_pending(void *arg)
+{
+	struct cancel_kill *k = arg;
+
+	pthread_cancel(pthread_self()); /* deferred: pending */
+	(void)tomb_kill(k->t, 0);
+	atomic_store(&k->returned, 1);
+	pthread_testcancel();
+	return NULL;
+}
+
+static int call_sleep(struct blocked *b)
+{
+	return tomb_sleep(b->t, NULL);
+}
+
+START_TEST(test_pending_cancel_in_kill)
+{
+	for (int i = 0; i < 2; i++) {
+		struct cancel_kill k = {.t = tomb_new()};
+		struct blocked b = {.t = k.t, .call = call_sleep};
+		struct pollfd p = {.events = POLLIN};
+		pthread_t th;
+		void *rv;
+
+		ck_assert_ptr_nonnull(k.t);
+		p.fd = tomb_dying_fd(k.t);
+		ck_assert_int_ge(p.fd, 0);
+		if (i == 0)
+			start_blocked(&b); /* a sleeper: the tail writes it */
+		ck_assert_int_eq(pthread_create(&th, NULL,
+		                                kill_with_cancel_pending, &k), 0);
+		ck_assert_int_eq(pthread_join(th, &rv), 0);
+		ck_assert(rv == PTHREAD_CANCELED);
+		ck_assert_msg(atomic_load(&k.returned) == 1,
+		              "the cancel acted inside tomb_kill (round %d)", i);
+		ck_assert_int_eq(poll(&p, 1, 0), 1);
+		if (i == 0)
+			ck_assert_int_eq(finish_blocked(&b), ECANCELED);
+		ck_assert_int_eq(tomb_free(k.t), 0);
+	}
+}
+END_TEST
+
 Suite *make_exit_suite(void)
 {
 	Suite *s = suite_create("exit");
@@ -214,6 +270,7 @@ Suite *make_exit_suite(void)
 	tcase_add_test(tc, test_pthread_exit_on_pool);
 	tcase_add_test(tc, test_cancelled_worker_is_a_return);
 	tcase_add_test(tc, test_pending_cancel_in_wait);
+	tcase_add_test(tc, test_pending_cancel_in_kill);
 	tcase_add_test(tc, test_cancel_thread_in_wait);
 	suite_add_tcase(s, tc);
 	return s;
