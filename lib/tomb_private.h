@@ -75,7 +75,8 @@ struct tomb {
 	 * built on it (poll.c, io.c, socket.c) count themselves here too while
 	 * they poll t's dying descriptor, for the same EBUSY; they sleep in
 	 * poll, not on the futex, so a kill's FUTEX_WAKE finds nobody for
-	 * them (their wake is the descriptor's, under mu). */
+	 * them (their wake is the descriptor's, which the kill's tail writes
+	 * without mu: waking_fd). */
 	_Atomic uint32_t sleepers;
 
 	/* The reason in force and its message; meaningful once DYING.  Written
@@ -413,7 +414,8 @@ int64_t tomb__spin_end_ns(int64_t ns, const struct timespec *abstime);
  * held.  reason must not be TOMB_STILL_ALIVE; TOMB_EDYING must only come
  * while t is dying.  Returns true when this call made t dying and callbacks
  * are armed or threads sleep on `state`: the caller must then call
- * tomb__after_kill(t) once it has released mu (firing was counted).
+ * tomb__after_kill(t) once it has released mu (firing was counted), which
+ * also writes the dying descriptor if this call left it owed (waking_fd).
  */
 bool tomb__kill_locked(tomb_t *t, int reason, char **owned, const char *smsg);
 
@@ -428,11 +430,11 @@ void tomb__kill(tomb_t *t, int reason, char **owned, const char *smsg);
 void tomb__kill_child(tomb_t *c, int reason, const char *smsg);
 
 /* The rest of a kill, without mu, after tomb__kill_locked returned true:
+ * writes the dying descriptor if it is owed (waking_fd; its pollers wake),
  * wakes the threads asleep on `state` (tomb_sleep, tomb_wait_dying and,
  * through futex_waitv, tomb_cond_wait), then runs t's armed callbacks.  t
  * may be dead and freed when it returns. */
 void tomb__after_kill(tomb_t *t);
-
 
 /*
  * Floor 4, go.c: workers.

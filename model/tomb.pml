@@ -428,7 +428,7 @@ inline slot_signal() {
 	fi
 }
 
-/* tomb__signal_dying_owed (kill.c): the write of the dying descriptor's
+/* tomb__signal_dying_owed (state.c): the write of the dying descriptor's
  * owed signal and the clear of waking_fd, in one step (a second writer's
  * write, between them, changes nothing).  With mu held, by a later kill or
  * the step to DEAD; its own step, without mu, in the kill's tail. */
@@ -476,10 +476,12 @@ inline settle() {
  * kill_first runs inside the caller's step that took mu: set_reason_locked
  * and the seq_cst fetch_or of DYING (the reason first, so whoever sees
  * DYING sees it), or, when t is dying already, the provisional 0 giving way
- * to the first non-zero reason.  kd is 1 when this call made t dying.
+ * to the first non-zero reason, and the owed write of the dying descriptor
+ * (pay_fd).  kd is 1 when this call made t dying.
  * kill_rest is the next step: tomb__wake_dying_locked (the bump and wake of
  * the condq nodes' seq, the slot waiters), the load of `sleepers` (if > 0:
- * `waking`, and fire, for tomb__after_kill) and tomb__settle_locked.  The
+ * `waking` and `fd_owed`, and fire, for tomb__after_kill; else the dying
+ * descriptor's write, fd_sig) and tomb__settle_locked.  The
  * load and the wake after DYING can share a step: once state is dying
  * nobody can block on state or on a registered seq with a value the wake
  * would miss.  The FUTEX_WAKE on state is not here: tomb__after_kill makes
@@ -555,7 +557,8 @@ inline kill_rest(kd, fire) {
 /*
  * tomb__after_kill(t), without mu, when tomb__kill_locked returned true
  * (fire): only this thread sets and clears `waking`, so it reads it without
- * mu.  Two steps: the load of `sleepers` and tomb__futex_wake_all(&t->state)
+ * mu.  Three steps: the owed write of the dying descriptor (pay_fd); the
+ * load of `sleepers` and tomb__futex_wake_all(&t->state)
  * (one step: nobody can queue on state with a value this wake would miss,
  * now that it is dying, and a thread queued on it is counted); then lock
  * mu, clear `waking`, broadcast dead_cv (for tomb_free), unlock.  (No
