@@ -127,6 +127,18 @@ pid_t await_thread_named(const char *name)
 	return tid;
 }
 
+void await_in_poll(const char *name)
+{
+	struct timespec end = test_deadline(10), now;
+
+	while (!thread_in_poll(name)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ck_assert_msg(now.tv_sec < end.tv_sec, "%s never blocked in poll",
+		              name);
+		sched_yield();
+	}
+}
+
 /* tomb_foreach's function for await_workers_asleep: the workers' ids. */
 struct worker_ids {
 	pid_t tid[16];
@@ -193,6 +205,11 @@ void start_blocked(struct blocked *b)
 	while (sem_wait(&b->ready) != 0)
 		continue;
 	await_futex_wait(atomic_load(&b->tid));
+}
+
+int blocked_sleep(struct blocked *b)
+{
+	return tomb_sleep(b->t, b->abstime);
 }
 
 /* Joins the thread; its call's result. */

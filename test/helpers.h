@@ -97,6 +97,11 @@ void await_futex_wait(pid_t tid);
  * generous deadline.  Called on the test's own thread. */
 pid_t await_thread_named(const char *name);
 
+/* Returns once the thread of this process called `name` is blocked in
+ * ppoll; fails the test after a generous deadline.  On the test's own
+ * thread. */
+void await_in_poll(const char *name);
+
 /* await_futex_wait for each running worker of t (16 at most), once each
  * has started.  Before a fork(): a thread still starting may be inside
  * AddressSanitizer's allocator, which (gcc 12) takes no lock around fork(),
@@ -117,6 +122,9 @@ struct blocked {
 };
 void start_blocked(struct blocked *b);
 int finish_blocked(struct blocked *b);
+
+/* A call for struct blocked: tomb_sleep(b->t, b->abstime). */
+int blocked_sleep(struct blocked *b);
 
 /* Workers that many tests use. */
 int worker_return_arg(tomb_t *t, void *arg);   /* returns *(int *)arg */

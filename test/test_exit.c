@@ -228,16 +228,11 @@ static void *kill_with_cancel_pending(void *arg)
 	return NULL;
 }
 
-static int call_sleep(struct blocked *b)
-{
-	return tomb_sleep(b->t, NULL);
-}
-
 START_TEST(test_pending_cancel_in_kill)
 {
 	for (int i = 0; i < 2; i++) {
 		struct cancel_kill k = {.t = tomb_new()};
-		struct blocked b = {.t = k.t, .call = call_sleep};
+		struct blocked b = {.t = k.t, .call = blocked_sleep};
 		struct pollfd p = {.events = POLLIN};
 		pthread_t th;
 		void *rv;

@@ -3,17 +3,14 @@
 #include "config.h"
 
 #include "helpers.h"
-#include "proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdint.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
-#include <time.h>
 #include <unistd.h>
 
 static bool readable(int fd)
@@ -139,11 +136,6 @@ END_TEST
  * the sleepers: still, the descriptor is readable when tomb_kill returns,
  * to a plain poll as to the sleeper.  The sleeper: tomb_sleep (a futex),
  * or tomb_poll on nothing but the tomb (a ppoll on that descriptor). */
-static int call_sleep(struct blocked *b)
-{
-	return tomb_sleep(b->t, NULL);
-}
-
 static void *poll_main(void *arg)
 {
 	int n;
@@ -157,7 +149,7 @@ START_TEST(test_readable_when_the_kill_returns)
 	for (int i = 0; i < 2; i++) {
 		tomb_t *t = tomb_new();
 		int dying = tomb_dying_fd(t);
-		struct blocked b = {.t = t, .call = call_sleep};
+		struct blocked b = {.t = t, .call = blocked_sleep};
 		pthread_t poller;
 		void *rc;
 
@@ -165,15 +157,8 @@ START_TEST(test_readable_when_the_kill_returns)
 		if (i == 0) {
 			start_blocked(&b);
 		} else {
-			struct timespec end = test_deadline(10), now;
-
 			ck_assert_int_eq(pthread_create(&poller, NULL, poll_main, t), 0);
-			while (!thread_in_poll("fd-poller")) {
-				clock_gettime(CLOCK_MONOTONIC, &now);
-				ck_assert_msg(now.tv_sec < end.tv_sec,
-				              "the poller never blocked in ppoll");
-				sched_yield();
-			}
+			await_in_poll("fd-poller");
 		}
 		ck_assert(!readable(dying));
 		ck_assert_int_eq(tomb_kill(t, 0), 0);

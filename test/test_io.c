@@ -64,19 +64,6 @@ static void *call_main(void *arg)
 	return NULL;
 }
 
-/* Waits (bounded) until the thread named `name` is blocked in ppoll. */
-static void await_in_poll(const char *name)
-{
-	struct timespec end = test_deadline(10), now;
-
-	while (!thread_in_poll(name)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ck_assert_msg(now.tv_sec < end.tv_sec, "%s never blocked in poll",
-		              name);
-		sched_yield();
-	}
-}
-
 /* Starts c on its thread and returns once it is blocked in ppoll. */
 static void start_in_poll(struct call *c)
 {
