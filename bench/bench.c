@@ -992,7 +992,10 @@ int main(int argc, char **argv)
 	if (strcmp(impl_name, "tomb") == 0) {
 		impl = TOMB;
 	} else if (strcmp(impl_name, "tomb-pool") == 0) {
-		struct tomb_pool_opts o = {.stack_size = 64 * 1024};
+		/* Its workers neither exit their thread nor care which thread
+		 * runs them: the waiter may run them (bench/README.md). */
+		struct tomb_pool_opts o = {.stack_size = 64 * 1024,
+		                           .flags = TOMB_POOL_WAITER_RUNS};
 
 		impl = POOL;
 		if ((pool = tomb_pool_new(&o)) == NULL)

@@ -337,8 +337,15 @@ struct tomb_pool_opts {
 	size_t max_idle;    /* most parked threads kept; 0: no bound */
 	size_t stack_size;  /* bytes of stack per thread; 0: the system default */
 	const char *name;   /* the threads' name (copied, 15 bytes kept) */
-	void *reserved_[5]; /* must be zero */
+	unsigned long flags; /* TOMB_POOL_* below, or 0 */
+	void *reserved_[4]; /* must be zero */
 };
+
+/* tomb_pool_opts.flags: a thread in an untimed wait for a tomb on the pool
+ * runs that tomb's queued workers itself, as OpenMP's taskwait does, rather
+ * than sleep until pool threads have run them.  Its workers then must not
+ * call pthread_exit nor depend on which thread runs them (tomb_pool_new(3)). */
+#define TOMB_POOL_WAITER_RUNS 0x1ul
 
 /* A new pool with no thread yet (NULL opts: the defaults); NULL and errno
  * EINVAL (a bad option, a reserved field not zero) or ENOMEM. */

@@ -266,6 +266,77 @@ static int run_job(struct tomb_job *job, struct pool_thread *self,
 	return parked;
 }
 
+/* This thread's id (tomb__gettid), kept: a system call saved for each
+ * worker a waiter runs.  Asked again in a child of fork(), whose thread has
+ * another id. */
+static pid_t own_tid(void)
+{
+	static _Thread_local pid_t tid;
+	static _Thread_local unsigned generation;
+	unsigned g = tomb__fork_generation();
+
+	if (tid == 0 || generation != g) {
+		tid = tomb__gettid();
+		generation = g;
+	}
+	return tid;
+}
+
+/* The cleanup handler of a worker that a waiter runs (tomb__help_locked)
+ * whose function left by pthread_exit: t's side of a return, as on a pool's
+ * thread, and the end of the wait, which can no longer return: the waiting
+ * thread exits, as the worker asked of its thread. */
+static void helped_exits(void *p)
+{
+	struct worker *w = p;
+	tomb_t *t = w->t;
+	bool fire;
+
+	tomb__current = NULL;
+	tomb__lock(t);
+	fire = worker_ended_locked(t, w, 0, true);
+	t->waiters--;
+	tomb__unlock(t);
+	free_worker(w);
+	if (fire)
+		tomb__after_kill(t); /* past this, t may be freed */
+}
+
+bool tomb__help_locked(tomb_t *t)
+{
+	struct tomb_job *job = tomb__pool_take(t->pool, t);
+	const tomb_t *outer = tomb__current;
+	struct worker *w;
+	bool fire;
+	int rc, cancel;
+
+	if (job == NULL)
+		return false;
+	w = tomb__list_entry(job, struct worker, job);
+	tomb__unlock(t);
+	/* As run_fn, but for the thread's name, which stays the waiter's,
+	 * and with cancellation disabled: tomb_wait is no cancellation point,
+	 * and a cancel aimed at the waiter must not end the worker half-way.
+	 * A request stays pending for the waiter's next cancellation point. */
+	TOMB_ANN_RELEASE(&w->tid);
+	atomic_store_explicit(&w->tid, own_tid(), memory_order_release);
+	cancel = tomb__nocancel_begin();
+	tomb__current = t;
+	pthread_cleanup_push(helped_exits, w);
+	rc = w->fn(t, w->arg);
+	pthread_cleanup_pop(0);
+	tomb__current = outer; /* a worker of another tomb may wait on t */
+	tomb__nocancel_end(cancel);
+	tomb__lock(t);
+	fire = worker_ended_locked(t, w, rc, false);
+	tomb__unlock(t);
+	free_worker(w);
+	if (fire)
+		tomb__after_kill(t); /* t is not freed: this thread waits on it */
+	tomb__lock(t);
+	return true;
+}
+
 size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max)
 {
 	size_t n = 0;
@@ -377,6 +448,7 @@ static int go(tomb_t *t, const char *name, tomb_fn *fn, void *arg,
 	w->claimed = false;
 	w->th.release = release_thread;
 	w->job.run = run_job;
+	w->job.owner = t;
 
 	tomb__lock(t);
 	if (helper)

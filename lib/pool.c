@@ -173,6 +173,7 @@ struct tomb_pool {
 	/* Fixed at creation. */
 	unsigned generation; /* tomb__fork_generation: EOWNERDEAD in a child */
 	size_t max_idle; /* 0: no bound */
+	bool waiter_runs; /* TOMB_POOL_WAITER_RUNS: tomb__pool_take gives */
 	pthread_attr_t attr; /* stack size; signal mask where the system can
 	                      * (tomb__attr_init_blocked) */
 	char name[16];
@@ -232,14 +233,11 @@ static void wake_reserved_locked(tomb_pool_t *p)
 	tell_locked(p, th, POOL_QUEUE);
 }
 
-/* With p->mu held: the oldest queued job, or NULL.  A set-aside thread
+/* With p->mu held: takes queued job n off the queue.  A set-aside thread
  * that the queue no longer needs goes back to the idle stack, asleep. */
-static struct tomb_job *dequeue_locked(tomb_pool_t *p)
+static struct tomb_job *unqueue_locked(tomb_pool_t *p, struct tomb_list *n)
 {
-	struct tomb_list *n = tomb__list_pop(&p->queue);
-
-	if (n == NULL)
-		return NULL;
+	tomb__list_remove(n);
 	p->nqueued--;
 	p->dequeued++;
 	if (p->nreserved > 0 && p->nreserved + p->waking > p->nqueued) {
@@ -250,6 +248,37 @@ static struct tomb_job *dequeue_locked(tomb_pool_t *p)
 		push_idle_locked(p, th);
 	}
 	return tomb__list_entry(n, struct tomb_job, node);
+}
+
+/* With p->mu held: the oldest queued job, off the queue, or NULL. */
+static struct tomb_job *dequeue_locked(tomb_pool_t *p)
+{
+	struct tomb_list *n = tomb__list_first(&p->queue);
+
+	return n != NULL ? unqueue_locked(p, n) : NULL;
+}
+
+/* How many queued jobs tomb__pool_take looks at, at most. */
+#define POOL_TAKE_SCAN 64
+
+struct tomb_job *tomb__pool_take(tomb_pool_t *p, const void *owner)
+{
+	struct tomb_job *job = NULL;
+	struct tomb_list *n;
+	int k = 0;
+
+	if (!p->waiter_runs)
+		return NULL;
+	pool_lock(p);
+	for (n = p->queue.next; n != &p->queue && k < POOL_TAKE_SCAN;
+	     n = n->next, k++) {
+		if (tomb__list_entry(n, struct tomb_job, node)->owner == owner) {
+			job = unqueue_locked(p, n);
+			break;
+		}
+	}
+	pool_unlock(p);
+	return job;
 }
 
 /* With p->mu held: what tomb__pool_park does. */
@@ -605,8 +634,18 @@ int tomb__pool_start(tomb_pool_t *p, struct tomb_job *job)
 	pool_lock(p);
 	if (p->spinner != NULL) { /* awake, on top of idle: no wake-up */
 		th = pop_idle_locked(p);
-		th->job = job;
-		tell_locked(p, th, POOL_RUN);
+		if (p->waiter_runs) {
+			/* Queued, so that the tomb's waiter may take it
+			 * first: on a CPU that both share, it does so
+			 * without a switch to the spinner and back. */
+			tomb__list_push_back(&p->queue, &job->node);
+			p->nqueued++;
+			p->waking++;
+			tell_locked(p, th, POOL_QUEUE);
+		} else {
+			th->job = job;
+			tell_locked(p, th, POOL_RUN);
+		}
 		pool_unlock(p);
 		return 0;
 	}
@@ -666,6 +705,8 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 	for (size_t i = 0; i < sizeof(o->reserved_) / sizeof(o->reserved_[0]); i++)
 		if (o->reserved_[i] != NULL)
 			goto fail;
+	if ((o->flags & ~TOMB_POOL_WAITER_RUNS) != 0)
+		goto fail;
 	if ((err = tomb__fork_watch()) != 0)
 		goto fail;
 	err = ENOMEM;
@@ -673,6 +714,7 @@ TOMB_EXPORT tomb_pool_t *tomb_pool_new(const struct tomb_pool_opts *opts)
 		goto fail;
 	p->generation = tomb__fork_generation();
 	p->max_idle = o->max_idle;
+	p->waiter_runs = (o->flags & TOMB_POOL_WAITER_RUNS) != 0;
 	p->spin_useful = true;
 	tomb__list_init(&p->idle);
 	tomb__list_init(&p->queue);

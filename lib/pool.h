@@ -27,7 +27,14 @@ struct tomb_job {
 	int (*run)(struct tomb_job *job, struct pool_thread *self,
 	           const char *home);
 	struct tomb_list node; /* in the pool's queue, under the pool's mu */
+	const void *owner;     /* whose job it is, for tomb__pool_take */
 };
+
+/* On a pool made with TOMB_POOL_WAITER_RUNS: takes off p's queue the oldest
+ * job of owner that no thread has started, if one is among the first
+ * POOL_TAKE_SCAN queued, for a waiter that runs it itself.  Else, and on
+ * other pools, NULL.  May be called with a tomb's mu held. */
+struct tomb_job *tomb__pool_take(tomb_pool_t *p, const void *owner);
 
 /* Gives self the oldest job in its pool's queue if there is one, or puts
  * it on the idle stack, or says it is to exit (the pool is closing, or

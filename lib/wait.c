@@ -84,6 +84,11 @@ TOMB_EXPORT int tomb_timedwait(tomb_t *t, const struct timespec *abstime,
 			err = ETIMEDOUT;
 			break;
 		}
+		/* TOMB_POOL_WAITER_RUNS: a worker that no pool thread has
+		 * started runs here, without a hand-off to a thread and back
+		 * (timed waits do not: a worker cannot be stopped on time). */
+		if (t->pool != NULL && abstime == NULL && tomb__help_locked(t))
+			continue;
 		if (t->pool != NULL && !spun) {
 			spun = true;
 			tomb__unlock(t);

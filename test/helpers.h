@@ -57,6 +57,7 @@ Suite *make_report_suite(void);
 Suite *make_tree_suite(void);
 Suite *make_signal_suite(void);
 Suite *make_pool_suite(void);
+Suite *make_pool_waiter_suite(void);
 Suite *make_errors_suite(void);
 Suite *make_exit_suite(void);
 

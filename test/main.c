@@ -25,7 +25,7 @@ static Suite *(*const suites[])(void) = {
 	make_limit_suite,  make_report_suite,   make_tree_suite,
 	make_signal_suite, make_pool_suite,     make_errors_suite,
 	make_exit_suite,   make_race_suite,     make_chan_suite,
-	make_io_suite,     make_deadline_suite,
+	make_io_suite,     make_deadline_suite, make_pool_waiter_suite,
 };
 #define NSUITES (sizeof(suites) / sizeof(suites[0]))
 #define MAX_JOBS 8

@@ -452,7 +452,11 @@ int main(int argc, char **argv)
 	}
 	threads_before = settled_thread_count(INT_MAX);
 	for (int i = 0; i < 2; i++) {
-		struct tomb_pool_opts po = {.max_idle = i == 0 ? 0 : 4};
+		/* The second pool's untimed waiters run queued workers. */
+		struct tomb_pool_opts po = {
+			.max_idle = i == 0 ? 0 : 4,
+			.flags = i == 0 ? 0 : TOMB_POOL_WAITER_RUNS,
+		};
 
 		if ((stress_pools[i] = tomb_pool_new(&po)) == NULL) {
 			fprintf(stderr, "stress: cannot make a pool\n");

@@ -88,7 +88,10 @@ struct gen *gen_new(struct rng *r, int slot, struct gen *parent,
 		o.pool = stress_pools[rng_below(r, 2)];
 		break;
 	case 2: {
-		struct tomb_pool_opts po = {.max_idle = rng_below(r, 3)};
+		struct tomb_pool_opts po = {
+			.max_idle = rng_below(r, 3),
+			.flags = rng_below(r, 2) ? TOMB_POOL_WAITER_RUNS : 0,
+		};
 
 		g->own_pool = tomb_pool_new(&po);
 		CHECK(g->own_pool != NULL, "tomb_pool_new: %d", errno);

@@ -1,0 +1,393 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_pool_waiter.c: TOMB_POOL_WAITER_RUNS, a pool whose untimed waiters
+ * run their tomb's queued workers themselves.
+ *
+ * To have a worker queued when the wait begins, every test first keeps the
+ * pool's busy_max threads busy with workers blocked outside the library (on
+ * a semaphore, which the pool cannot see): tomb_go then queues the next
+ * worker for the first thread that finishes, and the pool's watcher makes
+ * a thread for it only once the queue has stood still for 10 ms.  So the
+ * waiter almost always finds it queued; where it did not, the worker ran
+ * on a pool thread, and each test says what it checks in that case.
+ */
+#include "helpers.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+/* 2 x the CPUs online: the threads a pool runs jobs on before it queues
+ * (lib/pool.c `busy_max`). */
+static size_t busy_max(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return 2 * (size_t)(n > 0 ? n : 1);
+}
+
+/* busy_max workers of one tomb, each blocked on a semaphore. */
+struct occupied {
+	tomb_pool_t *p;
+	tomb_t *t;
+	sem_t started, release;
+	size_t n;
+};
+
+static int block_outside(tomb_t *t, void *arg)
+{
+	struct occupied *o = arg;
+
+	(void)t;
+	sem_post(&o->started);
+	while (sem_wait(&o->release) != 0)
+		;
+	return 0;
+}
+
+/* A new pool with `flags`, every thread it runs jobs on busy. */
+static void occupy(struct occupied *o, unsigned long flags)
+{
+	struct tomb_pool_opts po = {.flags = flags};
+	struct tomb_opts to;
+
+	o->p = tomb_pool_new(&po);
+	ck_assert_ptr_nonnull(o->p);
+	to = (struct tomb_opts){.pool = o->p};
+	o->t = tomb_new_opts(&to);
+	ck_assert_ptr_nonnull(o->t);
+	ck_assert_int_eq(sem_init(&o->started, 0, 0), 0);
+	ck_assert_int_eq(sem_init(&o->release, 0, 0), 0);
+	o->n = busy_max();
+	for (size_t i = 0; i < o->n; i++)
+		ck_assert_int_eq(tomb_go(o->t, block_outside, o), 0);
+	for (size_t i = 0; i < o->n; i++)
+		ck_assert_int_eq(sem_wait(&o->started), 0);
+}
+
+/* Lets the blocked workers return, and frees everything. */
+static void release(struct occupied *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		ck_assert_int_eq(sem_post(&o->release), 0);
+	tomb_kill(o->t, 0);
+	ck_assert_int_eq(tomb_wait(o->t), 0);
+	ck_assert_int_eq(tomb_free(o->t), 0);
+	ck_assert_int_eq(tomb_pool_free(o->p), 0);
+	sem_destroy(&o->started);
+	sem_destroy(&o->release);
+}
+
+static tomb_t *errgroup_on(tomb_pool_t *p)
+{
+	struct tomb_opts o = {.pool = p, .lifetime = TOMB_LIFETIME_ERRGROUP};
+	tomb_t *t = tomb_new_opts(&o);
+
+	ck_assert_ptr_nonnull(t);
+	return t;
+}
+
+/* Where a worker ran. */
+struct where {
+	pthread_t self;
+	int ran;
+};
+
+static int record_thread(tomb_t *t, void *arg)
+{
+	struct where *w = arg;
+
+	(void)t;
+	w->self = pthread_self();
+	w->ran++;
+	return 0;
+}
+
+/* Threads the pool has made beyond the busy ones: 1 when the watcher made
+ * one for the queued worker. */
+static size_t threads_made_since(struct occupied *o)
+{
+	struct tomb_pool_stats st;
+
+	ck_assert_int_eq(tomb_pool_stats(o->p, &st), 0);
+	return st.started - o->n;
+}
+
+/* A flag the pool does not know is refused. */
+START_TEST(test_waiter_runs_bad_flags)
+{
+	struct tomb_pool_opts unknown = {.flags = TOMB_POOL_WAITER_RUNS << 1};
+
+	errno = 0;
+	ck_assert_ptr_null(tomb_pool_new(&unknown));
+	ck_assert_int_eq(errno, EINVAL);
+}
+END_TEST
+
+/* The untimed wait runs the queued worker on its own thread: no pool
+ * thread is made for it.  The watcher may make one first if the test's
+ * thread stalls for 10 ms between tomb_go and the wait, so the best of five
+ * tries must show the waiter running it (not checked under valgrind, whose
+ * long time slices make that stall the rule). */
+START_TEST(test_waiter_runs_the_queued_worker)
+{
+	bool inline_seen = false;
+
+	for (int attempt = 0; attempt < 5 && !inline_seen; attempt++) {
+		struct occupied o;
+		struct where w = {0};
+		tomb_t *t;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		t = errgroup_on(o.p);
+		ck_assert_int_eq(tomb_go(t, record_thread, &w), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(w.ran, 1);
+		if (pthread_equal(w.self, pthread_self())) {
+			inline_seen = true;
+			ck_assert_uint_eq(threads_made_since(&o), 0);
+		} else {
+			ck_assert_uint_eq(threads_made_since(&o), 1);
+		}
+		ck_assert_int_eq(tomb_free(t), 0);
+		release(&o);
+	}
+	if (!under_valgrind())
+		ck_assert(inline_seen);
+}
+END_TEST
+
+/* Without the flag, and in a timed wait with it, the waiter never runs a
+ * worker: the watcher's thread does, 10 ms later. */
+START_TEST(test_waiter_runs_not_without_the_flag)
+{
+	struct occupied o;
+	struct where w = {0};
+	tomb_t *t;
+
+	occupy(&o, 0);
+	t = errgroup_on(o.p);
+	ck_assert_int_eq(tomb_go(t, record_thread, &w), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(w.ran, 1);
+	ck_assert(!pthread_equal(w.self, pthread_self()));
+	ck_assert_uint_eq(threads_made_since(&o), 1);
+	ck_assert_int_eq(tomb_free(t), 0);
+	release(&o);
+}
+END_TEST
+
+START_TEST(test_waiter_runs_not_in_a_timed_wait)
+{
+	struct timespec far = tomb_deadline_ms(60000);
+	struct occupied o;
+	struct where w = {0};
+	int reason = -1;
+	tomb_t *t;
+
+	occupy(&o, TOMB_POOL_WAITER_RUNS);
+	t = errgroup_on(o.p);
+	ck_assert_int_eq(tomb_go(t, record_thread, &w), 0);
+	ck_assert_int_eq(tomb_timedwait(t, &far, &reason), 0);
+	ck_assert_int_eq(reason, 0);
+	ck_assert_int_eq(w.ran, 1);
+	ck_assert(!pthread_equal(w.self, pthread_self()));
+	ck_assert_int_eq(tomb_free(t), 0);
+	release(&o);
+}
+END_TEST
+
+/* A worker that leaves by pthread_exit while the waiter runs it takes the
+ * waiter's thread with it, and t is left as after any worker that exits:
+ * killed with ECANCELED, no waiter counted, free to free.  (If a pool
+ * thread ran it, the wait returned ECANCELED instead.) */
+#define EXIT_VALUE ((void *)(intptr_t)0x7e57)
+
+static int exit_thread(tomb_t *t, void *arg)
+{
+	(void)t;
+	(void)arg;
+	pthread_exit(EXIT_VALUE);
+}
+
+static void *wait_on(void *arg)
+{
+	return (void *)(intptr_t)tomb_wait(arg);
+}
+
+START_TEST(test_waiter_runs_a_worker_that_exits)
+{
+	struct occupied o;
+	pthread_t waiter;
+	void *out = NULL;
+	tomb_t *t;
+
+	occupy(&o, TOMB_POOL_WAITER_RUNS);
+	t = errgroup_on(o.p);
+	ck_assert_int_eq(tomb_go(t, exit_thread, NULL), 0);
+	ck_assert_int_eq(pthread_create(&waiter, NULL, wait_on, t), 0);
+	ck_assert_int_eq(pthread_join(waiter, &out), 0);
+	if (out != EXIT_VALUE) /* a pool thread ran it */
+		ck_assert_int_eq((int)(intptr_t)out, ECANCELED);
+	ck_assert_int_eq(tomb_wait(t), ECANCELED);
+	ck_assert_int_eq(tomb_free(t), 0); /* not EBUSY: no waiter left */
+	release(&o);
+}
+END_TEST
+
+/* A cancel pending on the waiter does not act inside the worker it runs
+ * (no libtomb call is a cancellation point): the worker passes its
+ * cancellation point and returns, and the waiter is cancelled at its own
+ * next one, after the wait. */
+struct cancel_case {
+	tomb_t *t;
+	int rc;
+	int finished;
+};
+
+static int pass_a_cancellation_point(tomb_t *t, void *arg)
+{
+	struct cancel_case *c = arg;
+
+	(void)t;
+	pthread_testcancel();
+	c->finished = 1;
+	return 0;
+}
+
+static void *cancelled_waiter(void *arg)
+{
+	struct cancel_case *c = arg;
+
+	pthread_cancel(pthread_self()); /* pending: the type is deferred */
+	c->rc = tomb_wait(c->t);
+	pthread_testcancel();
+	c->rc = -1; /* not reached */
+	return NULL;
+}
+
+START_TEST(test_waiter_runs_with_a_cancel_pending)
+{
+	struct cancel_case c = {.rc = -2};
+	struct occupied o;
+	pthread_t waiter;
+	void *out = NULL;
+
+	occupy(&o, TOMB_POOL_WAITER_RUNS);
+	c.t = errgroup_on(o.p);
+	ck_assert_int_eq(tomb_go(c.t, pass_a_cancellation_point, &c), 0);
+	ck_assert_int_eq(pthread_create(&waiter, NULL, cancelled_waiter, &c), 0);
+	ck_assert_int_eq(pthread_join(waiter, &out), 0);
+	ck_assert_ptr_eq(out, PTHREAD_CANCELED);
+	ck_assert_int_eq(c.rc, 0);
+	ck_assert_int_eq(c.finished, 1);
+	ck_assert_int_eq(tomb_free(c.t), 0);
+	release(&o);
+}
+END_TEST
+
+/* A worker of tomb p (a thread of its own) that waits for a tomb on the
+ * pool, and so may run that tomb's worker, is still p's worker after: its
+ * wait on p is EDEADLK (the library's note of which tomb's worker a thread
+ * runs is put back after the worker it ran). */
+struct nested {
+	tomb_pool_t *pool;
+	struct where inner;
+	int go_inner, wait_inner, free_inner, wait_outer;
+};
+
+/* Its results are checked on the test's thread. */
+static int wait_for_a_pooled_tomb(tomb_t *t, void *arg)
+{
+	struct nested *n = arg;
+	struct tomb_opts o = {.pool = n->pool,
+	                      .lifetime = TOMB_LIFETIME_ERRGROUP};
+	tomb_t *c = tomb_new_opts(&o);
+
+	if (c == NULL)
+		return ENOMEM;
+	n->go_inner = tomb_go(c, record_thread, &n->inner);
+	n->wait_inner = tomb_wait(c);
+	n->free_inner = tomb_free(c);
+	n->wait_outer = tomb_wait(t);
+	return 0;
+}
+
+START_TEST(test_waiter_runs_inside_another_worker)
+{
+	struct nested n = {.go_inner = -1, .wait_inner = -1, .free_inner = -1,
+	                   .wait_outer = -1};
+	struct occupied o;
+	tomb_t *t;
+
+	occupy(&o, TOMB_POOL_WAITER_RUNS);
+	n.pool = o.p;
+	t = tomb_new();
+	ck_assert_ptr_nonnull(t);
+	ck_assert_int_eq(tomb_go(t, wait_for_a_pooled_tomb, &n), 0);
+	ck_assert_int_eq(tomb_wait(t), 0);
+	ck_assert_int_eq(n.go_inner, 0);
+	ck_assert_int_eq(n.inner.ran, 1);
+	ck_assert_int_eq(n.wait_inner, 0);
+	ck_assert_int_eq(n.free_inner, 0);
+	ck_assert_int_eq(n.wait_outer, EDEADLK);
+	ck_assert_int_eq(tomb_free(t), 0);
+	release(&o);
+}
+END_TEST
+
+/* Bursts through a pool with the flag: every worker runs once, whoever
+ * runs it, and the pool still makes few threads. */
+static int count_run(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_fetch_add((atomic_int *)arg, 1);
+	return 0;
+}
+
+START_TEST(test_waiter_runs_bursts)
+{
+	struct tomb_pool_opts po = {.flags = TOMB_POOL_WAITER_RUNS};
+	tomb_pool_t *p = tomb_pool_new(&po);
+	struct tomb_pool_stats st;
+	int n = test_rounds(1000);
+
+	ck_assert_ptr_nonnull(p);
+	for (int round = 0; round < 20; round++) {
+		tomb_t *t = errgroup_on(p);
+		atomic_int ran = 0;
+
+		for (int i = 0; i < n; i++)
+			ck_assert_int_eq(tomb_go(t, count_run, &ran), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(atomic_load(&ran), n);
+		ck_assert_int_eq(tomb_free(t), 0);
+	}
+	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	ck_assert_uint_eq(st.waiting, 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+}
+END_TEST
+
+Suite *make_pool_waiter_suite(void)
+{
+	Suite *s = suite_create("pool-waiter");
+	TCase *tc = tcase_create("pool-waiter");
+
+	add_leak_check(tc);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_waiter_runs_bad_flags);
+	tcase_add_test(tc, test_waiter_runs_the_queued_worker);
+	tcase_add_test(tc, test_waiter_runs_not_without_the_flag);
+	tcase_add_test(tc, test_waiter_runs_not_in_a_timed_wait);
+	tcase_add_test(tc, test_waiter_runs_a_worker_that_exits);
+	tcase_add_test(tc, test_waiter_runs_with_a_cancel_pending);
+	tcase_add_test(tc, test_waiter_runs_inside_another_worker);
+	tcase_add_test(tc, test_waiter_runs_bursts);
+	suite_add_tcase(s, tc);
+	return s;
+}
