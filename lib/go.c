@@ -282,6 +282,9 @@ static pid_t own_tid(void)
 	return tid;
 }
 
+/* Whether this thread is running a worker for a wait (tomb__help_locked). */
+static _Thread_local bool helping;
+
 /* The cleanup handler of a worker that a waiter runs (tomb__help_locked)
  * whose function left by pthread_exit: t's side of a return, as on a pool's
  * thread, and the end of the wait, which can no longer return: the waiting
@@ -293,6 +296,7 @@ static void helped_exits(void *p)
 	bool fire;
 
 	tomb__current = NULL;
+	helping = false;
 	tomb__lock(t);
 	fire = worker_ended_locked(t, w, 0, true);
 	t->waiters--;
@@ -304,13 +308,19 @@ static void helped_exits(void *p)
 
 bool tomb__help_locked(tomb_t *t)
 {
-	struct tomb_job *job = tomb__pool_take(t->pool, t);
 	const tomb_t *outer = tomb__current;
+	struct tomb_job *job;
 	struct worker *w;
 	bool fire;
 	int rc, cancel;
 
-	if (job == NULL)
+	/* Not from a worker run that way: each would run on the stack of the
+	 * one before, and a chain of waits could overflow it.  Not from a
+	 * callback: the worker would run with the callback's state (the
+	 * tomb it fires for, the children whose callbacks wait for it). */
+	if (helping || tomb__firing != NULL)
+		return false;
+	if ((job = tomb__pool_take(t->pool, t)) == NULL)
 		return false;
 	w = tomb__list_entry(job, struct worker, job);
 	tomb__unlock(t);
@@ -322,9 +332,11 @@ bool tomb__help_locked(tomb_t *t)
 	atomic_store_explicit(&w->tid, own_tid(), memory_order_release);
 	cancel = tomb__nocancel_begin();
 	tomb__current = t;
+	helping = true;
 	pthread_cleanup_push(helped_exits, w);
 	rc = w->fn(t, w->arg);
 	pthread_cleanup_pop(0);
+	helping = false;
 	tomb__current = outer; /* a worker of another tomb may wait on t */
 	tomb__nocancel_end(cancel);
 	tomb__lock(t);

@@ -305,7 +305,8 @@ extern _Thread_local const tomb_t *tomb__current;
 /* With t->mu held, t on a pool made with TOMB_POOL_WAITER_RUNS, the caller
  * counted in t->waiters: runs on this thread a worker of t that the pool
  * has queued and no thread has started, and true; false if there was none
- * (or the pool has not the flag).  Unlocks t->mu meanwhile.  If the worker
+ * (or the pool has not the flag, or this thread runs a callback or already
+ * runs a worker this way).  Unlocks t->mu meanwhile.  If the worker
  * leaves by pthread_exit, the caller's thread exits with it, uncounted
  * from t->waiters (go.c). */
 bool tomb__help_locked(tomb_t *t);

@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -201,6 +202,18 @@ START_TEST(test_waiter_runs_not_in_a_timed_wait)
 }
 END_TEST
 
+/* The tests below check what a worker run by the waiter does; when a pool
+ * thread ran it instead (the watcher's 10 ms, above), what they check
+ * holds as well, and they try again, up to five times, to see the waiter
+ * run it (not checked under valgrind). */
+#define ATTEMPTS 5
+
+static void assert_inline_seen(bool seen)
+{
+	if (!under_valgrind())
+		ck_assert_msg(seen, "the waiter never ran the worker");
+}
+
 /* A worker that leaves by pthread_exit while the waiter runs it takes the
  * waiter's thread with it, and t is left as after any worker that exits:
  * killed with ECANCELED, no waiter counted, free to free.  (If a pool
@@ -221,21 +234,30 @@ static void *wait_on(void *arg)
 
 START_TEST(test_waiter_runs_a_worker_that_exits)
 {
-	struct occupied o;
-	pthread_t waiter;
-	void *out = NULL;
-	tomb_t *t;
+	bool seen = false;
 
-	occupy(&o, TOMB_POOL_WAITER_RUNS);
-	t = errgroup_on(o.p);
-	ck_assert_int_eq(tomb_go(t, exit_thread, NULL), 0);
-	ck_assert_int_eq(pthread_create(&waiter, NULL, wait_on, t), 0);
-	ck_assert_int_eq(pthread_join(waiter, &out), 0);
-	if (out != EXIT_VALUE) /* a pool thread ran it */
-		ck_assert_int_eq((int)(intptr_t)out, ECANCELED);
-	ck_assert_int_eq(tomb_wait(t), ECANCELED);
-	ck_assert_int_eq(tomb_free(t), 0); /* not EBUSY: no waiter left */
-	release(&o);
+	for (int attempt = 0; attempt < ATTEMPTS && !seen; attempt++) {
+		struct occupied o;
+		pthread_t waiter;
+		void *out = NULL;
+		tomb_t *t;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		t = errgroup_on(o.p);
+		ck_assert_int_eq(tomb_go(t, exit_thread, NULL), 0);
+		ck_assert_int_eq(pthread_create(&waiter, NULL, wait_on, t), 0);
+		ck_assert_int_eq(pthread_join(waiter, &out), 0);
+		if (out == EXIT_VALUE)
+			seen = true;
+		else /* a pool thread ran it */
+			ck_assert_int_eq((int)(intptr_t)out, ECANCELED);
+		ck_assert_int_eq(tomb_wait(t), ECANCELED);
+		ck_assert_str_eq(tomb_errmsg(t),
+		                 "a worker left by pthread_exit or cancellation");
+		ck_assert_int_eq(tomb_free(t), 0); /* not EBUSY: no waiter */
+		release(&o);
+	}
+	assert_inline_seen(seen);
 }
 END_TEST
 
@@ -245,6 +267,7 @@ END_TEST
  * next one, after the wait. */
 struct cancel_case {
 	tomb_t *t;
+	pthread_t waiter, ran_on;
 	int rc;
 	int finished;
 };
@@ -254,6 +277,7 @@ static int pass_a_cancellation_point(tomb_t *t, void *arg)
 	struct cancel_case *c = arg;
 
 	(void)t;
+	c->ran_on = pthread_self();
 	pthread_testcancel();
 	c->finished = 1;
 	return 0;
@@ -263,6 +287,7 @@ static void *cancelled_waiter(void *arg)
 {
 	struct cancel_case *c = arg;
 
+	c->waiter = pthread_self();
 	pthread_cancel(pthread_self()); /* pending: the type is deferred */
 	c->rc = tomb_wait(c->t);
 	pthread_testcancel();
@@ -272,21 +297,131 @@ static void *cancelled_waiter(void *arg)
 
 START_TEST(test_waiter_runs_with_a_cancel_pending)
 {
-	struct cancel_case c = {.rc = -2};
-	struct occupied o;
-	pthread_t waiter;
-	void *out = NULL;
+	bool seen = false;
 
-	occupy(&o, TOMB_POOL_WAITER_RUNS);
-	c.t = errgroup_on(o.p);
-	ck_assert_int_eq(tomb_go(c.t, pass_a_cancellation_point, &c), 0);
-	ck_assert_int_eq(pthread_create(&waiter, NULL, cancelled_waiter, &c), 0);
-	ck_assert_int_eq(pthread_join(waiter, &out), 0);
-	ck_assert_ptr_eq(out, PTHREAD_CANCELED);
-	ck_assert_int_eq(c.rc, 0);
-	ck_assert_int_eq(c.finished, 1);
-	ck_assert_int_eq(tomb_free(c.t), 0);
-	release(&o);
+	for (int attempt = 0; attempt < ATTEMPTS && !seen; attempt++) {
+		struct cancel_case c = {.rc = -2};
+		struct occupied o;
+		pthread_t waiter;
+		void *out = NULL;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		c.t = errgroup_on(o.p);
+		ck_assert_int_eq(tomb_go(c.t, pass_a_cancellation_point, &c), 0);
+		ck_assert_int_eq(pthread_create(&waiter, NULL, cancelled_waiter,
+		                                &c), 0);
+		ck_assert_int_eq(pthread_join(waiter, &out), 0);
+		ck_assert_ptr_eq(out, PTHREAD_CANCELED);
+		ck_assert_int_eq(c.rc, 0);
+		ck_assert_int_eq(c.finished, 1);
+		seen = pthread_equal(c.ran_on, c.waiter);
+		ck_assert_int_eq(tomb_free(c.t), 0);
+		release(&o);
+	}
+	assert_inline_seen(seen);
+}
+END_TEST
+
+/* While the waiter runs a worker of t, the worker is t's: its wait on t is
+ * EDEADLK, as on any thread; a worker that fails kills t, with its
+ * reason, and the callbacks that kill armed run; and after it, the waiter
+ * is what it was (below). */
+struct own_case {
+	pthread_t ran_on;
+	int wait_own;
+	atomic_int callbacks;
+};
+
+static int fail_after_waiting_on_own(tomb_t *t, void *arg)
+{
+	struct own_case *c = arg;
+
+	c->ran_on = pthread_self();
+	c->wait_own = tomb_wait(t);
+	return EIO;
+}
+
+static void count_callback(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_fetch_add((atomic_int *)arg, 1);
+}
+
+START_TEST(test_waiter_runs_a_worker_that_fails)
+{
+	bool seen = false;
+
+	for (int attempt = 0; attempt < ATTEMPTS && !seen; attempt++) {
+		struct own_case c = {.wait_own = -1};
+		tomb_hook_t h = TOMB_HOOK_INIT;
+		struct occupied o;
+		tomb_t *t;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		t = errgroup_on(o.p);
+		ck_assert_int_eq(tomb_on_dying(t, count_callback, &c.callbacks,
+		                               &h), 0);
+		ck_assert_int_eq(tomb_go(t, fail_after_waiting_on_own, &c), 0);
+		ck_assert_int_eq(tomb_wait(t), EIO);
+		ck_assert_int_eq(c.wait_own, EDEADLK);
+		ck_assert_int_eq(atomic_load(&c.callbacks), 1);
+		ck_assert_int_eq(tomb_off(&h), EALREADY);
+		seen = pthread_equal(c.ran_on, pthread_self());
+		ck_assert_int_eq(tomb_free(t), 0);
+		release(&o);
+	}
+	assert_inline_seen(seen);
+}
+END_TEST
+
+/* The waiter takes only its tomb's workers: another tomb's, queued before,
+ * stays for a pool thread, which the test awaits on a semaphore rather
+ * than in that tomb's wait (which could run it). */
+struct posted {
+	struct where w;
+	sem_t done;
+};
+
+static int record_and_post(tomb_t *t, void *arg)
+{
+	struct posted *p = arg;
+
+	record_thread(t, &p->w);
+	sem_post(&p->done);
+	return 0;
+}
+
+START_TEST(test_waiter_runs_only_its_tombs_workers)
+{
+	bool seen = false;
+
+	for (int attempt = 0; attempt < ATTEMPTS && !seen; attempt++) {
+		struct where mine = {0};
+		struct posted other;
+		struct occupied o;
+		tomb_t *t, *u;
+
+		memset(&other, 0, sizeof(other));
+		ck_assert_int_eq(sem_init(&other.done, 0, 0), 0);
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		u = errgroup_on(o.p);
+		t = errgroup_on(o.p);
+		ck_assert_int_eq(tomb_go(u, record_and_post, &other), 0);
+		ck_assert_int_eq(tomb_go(t, record_thread, &mine), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(mine.ran, 1);
+		seen = pthread_equal(mine.self, pthread_self());
+		while (sem_wait(&other.done) != 0)
+			;
+		ck_assert_int_eq(other.w.ran, 1);
+		ck_assert(!pthread_equal(other.w.self, pthread_self()));
+		ck_assert_int_eq(tomb_wait(u), 0);
+		ck_assert_int_eq(tomb_free(t), 0);
+		ck_assert_int_eq(tomb_free(u), 0);
+		release(&o);
+		sem_destroy(&other.done);
+	}
+	assert_inline_seen(seen);
 }
 END_TEST
 
@@ -296,6 +431,7 @@ END_TEST
  * runs is put back after the worker it ran). */
 struct nested {
 	tomb_pool_t *pool;
+	pthread_t outer;
 	struct where inner;
 	int go_inner, wait_inner, free_inner, wait_outer;
 };
@@ -310,6 +446,7 @@ static int wait_for_a_pooled_tomb(tomb_t *t, void *arg)
 
 	if (c == NULL)
 		return ENOMEM;
+	n->outer = pthread_self();
 	n->go_inner = tomb_go(c, record_thread, &n->inner);
 	n->wait_inner = tomb_wait(c);
 	n->free_inner = tomb_free(c);
@@ -319,29 +456,119 @@ static int wait_for_a_pooled_tomb(tomb_t *t, void *arg)
 
 START_TEST(test_waiter_runs_inside_another_worker)
 {
-	struct nested n = {.go_inner = -1, .wait_inner = -1, .free_inner = -1,
-	                   .wait_outer = -1};
-	struct occupied o;
-	tomb_t *t;
+	bool seen = false;
 
-	occupy(&o, TOMB_POOL_WAITER_RUNS);
-	n.pool = o.p;
-	t = tomb_new();
-	ck_assert_ptr_nonnull(t);
-	ck_assert_int_eq(tomb_go(t, wait_for_a_pooled_tomb, &n), 0);
-	ck_assert_int_eq(tomb_wait(t), 0);
-	ck_assert_int_eq(n.go_inner, 0);
-	ck_assert_int_eq(n.inner.ran, 1);
-	ck_assert_int_eq(n.wait_inner, 0);
-	ck_assert_int_eq(n.free_inner, 0);
-	ck_assert_int_eq(n.wait_outer, EDEADLK);
-	ck_assert_int_eq(tomb_free(t), 0);
-	release(&o);
+	for (int attempt = 0; attempt < ATTEMPTS && !seen; attempt++) {
+		struct nested n = {.go_inner = -1, .wait_inner = -1,
+		                   .free_inner = -1, .wait_outer = -1};
+		struct occupied o;
+		tomb_t *t;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		n.pool = o.p;
+		t = tomb_new();
+		ck_assert_ptr_nonnull(t);
+		ck_assert_int_eq(tomb_go(t, wait_for_a_pooled_tomb, &n), 0);
+		ck_assert_int_eq(tomb_wait(t), 0);
+		ck_assert_int_eq(n.go_inner, 0);
+		ck_assert_int_eq(n.inner.ran, 1);
+		ck_assert_int_eq(n.wait_inner, 0);
+		ck_assert_int_eq(n.free_inner, 0);
+		ck_assert_int_eq(n.wait_outer, EDEADLK);
+		seen = pthread_equal(n.inner.self, n.outer);
+		ck_assert_int_eq(tomb_free(t), 0);
+		release(&o);
+	}
+	assert_inline_seen(seen);
+}
+END_TEST
+
+/* A thread runs one worker this way at a time, and none from a callback:
+ * a worker that the waiter runs and that waits in turn for a tomb on the
+ * pool, and a tomb_on_dying callback that does, only wait (the queued
+ * worker runs on a thread the watcher makes).  Nothing but the rule keeps
+ * the inner worker off the waiting thread: checked whenever the outer
+ * worker ran on the test's thread (best of five), and always for the
+ * callback, which runs in the test's tomb_kill. */
+struct chain {
+	tomb_pool_t *pool;
+	pthread_t waiter;
+	struct where inner;
+	int wait_inner;
+};
+
+static void wait_for_one_more(struct chain *c)
+{
+	struct tomb_opts o = {.pool = c->pool,
+	                      .lifetime = TOMB_LIFETIME_ERRGROUP};
+	tomb_t *u = tomb_new_opts(&o);
+
+	c->waiter = pthread_self();
+	if (u == NULL)
+		return;
+	if (tomb_go(u, record_thread, &c->inner) == 0)
+		c->wait_inner = tomb_wait(u);
+	tomb_free(u);
+}
+
+static int worker_waits_in_turn(tomb_t *t, void *arg)
+{
+	(void)t;
+	wait_for_one_more(arg);
+	return 0;
+}
+
+static void callback_waits(tomb_t *t, void *arg)
+{
+	(void)t;
+	wait_for_one_more(arg);
+}
+
+START_TEST(test_waiter_runs_one_at_a_time)
+{
+	bool seen = false;
+
+	for (int attempt = 0; attempt <= ATTEMPTS && !seen; attempt++) {
+		bool from_callback = attempt == 0;
+		struct chain c = {.wait_inner = -1};
+		tomb_hook_t h = TOMB_HOOK_INIT;
+		struct occupied o;
+		tomb_t *t;
+
+		occupy(&o, TOMB_POOL_WAITER_RUNS);
+		c.pool = o.p;
+		if (from_callback) {
+			t = tomb_new();
+			ck_assert_ptr_nonnull(t);
+			ck_assert_int_eq(tomb_on_dying(t, callback_waits, &c,
+			                               &h), 0);
+			tomb_kill(t, 0); /* the callback runs here */
+			ck_assert_int_eq(tomb_wait(t), 0);
+			ck_assert_int_eq(tomb_off(&h), EALREADY);
+		} else {
+			t = errgroup_on(o.p);
+			ck_assert_int_eq(tomb_go(t, worker_waits_in_turn, &c), 0);
+			ck_assert_int_eq(tomb_wait(t), 0);
+		}
+		ck_assert_int_eq(c.wait_inner, 0);
+		ck_assert_int_eq(c.inner.ran, 1);
+		if (pthread_equal(c.waiter, pthread_self())) {
+			ck_assert(!pthread_equal(c.inner.self, c.waiter));
+			seen = !from_callback;
+		}
+		ck_assert_int_eq(tomb_free(t), 0);
+		release(&o);
+	}
+	assert_inline_seen(seen);
 }
 END_TEST
 
 /* Bursts through a pool with the flag: every worker runs once, whoever
- * runs it, and the pool still makes few threads. */
+ * runs it, and once the threads told to look at the queue have looked
+ * (a moment after the wait: nothing tells the test when, bounded by its
+ * timeout), every thread is parked and nothing is queued: the counts of
+ * the queue, and of the threads set aside or on their way to it, came
+ * back to 0. */
 static int count_run(tomb_t *t, void *arg)
 {
 	(void)t;
@@ -367,8 +594,12 @@ START_TEST(test_waiter_runs_bursts)
 		ck_assert_int_eq(atomic_load(&ran), n);
 		ck_assert_int_eq(tomb_free(t), 0);
 	}
-	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	do {
+		sched_yield();
+		ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
+	} while (st.idle != st.threads);
 	ck_assert_uint_eq(st.waiting, 0);
+	ck_assert_uint_ge(st.threads, 1);
 	ck_assert_int_eq(tomb_pool_free(p), 0);
 }
 END_TEST
@@ -386,7 +617,10 @@ Suite *make_pool_waiter_suite(void)
 	tcase_add_test(tc, test_waiter_runs_not_in_a_timed_wait);
 	tcase_add_test(tc, test_waiter_runs_a_worker_that_exits);
 	tcase_add_test(tc, test_waiter_runs_with_a_cancel_pending);
+	tcase_add_test(tc, test_waiter_runs_a_worker_that_fails);
+	tcase_add_test(tc, test_waiter_runs_only_its_tombs_workers);
 	tcase_add_test(tc, test_waiter_runs_inside_another_worker);
+	tcase_add_test(tc, test_waiter_runs_one_at_a_time);
 	tcase_add_test(tc, test_waiter_runs_bursts);
 	suite_add_tcase(s, tc);
 	return s;
