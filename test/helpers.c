@@ -69,6 +69,20 @@ int worker_wait_sem(tomb_t *t, void *arg)
 	return 0;
 }
 
+int worker_count(tomb_t *t, void *arg)
+{
+	(void)t;
+	atomic_fetch_add_explicit((atomic_int *)arg, 1, memory_order_relaxed);
+	return 0;
+}
+
+size_t pool_busy_max(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return 2 * (size_t)(n > 0 ? n : 1);
+}
+
 int worker_probed_zero(tomb_t *t, void *arg)
 {
 	(void)t;

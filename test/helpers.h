@@ -132,5 +132,10 @@ int worker_return_arg(tomb_t *t, void *arg);   /* returns *(int *)arg */
 int worker_until_dying(tomb_t *t, void *arg);  /* posts sem arg, sleeps until dying */
 int worker_wait_sem(tomb_t *t, void *arg);     /* waits for sem arg, returns 0 */
 int worker_probed_zero(tomb_t *t, void *arg);  /* arms exit probe arg, returns 0 */
+int worker_count(tomb_t *t, void *arg);        /* adds 1 to atomic_int arg, returns 0 */
+
+/* The most threads a pool runs jobs on before tomb_go queues instead of
+ * making one: 2 x the CPUs online (lib/pool.c `busy_max`). */
+size_t pool_busy_max(void);
 
 #endif

@@ -448,13 +448,6 @@ END_TEST
  * ones tomb_go queues run on threads woken for them or on threads that
  * finished a worker, every one runs, and then every thread parks again
  * (none is left set aside for a worker that another thread took). */
-static int count_run(tomb_t *t, void *arg)
-{
-	(void)t;
-	atomic_fetch_add_explicit((atomic_int *)arg, 1, memory_order_relaxed);
-	return 0;
-}
-
 START_TEST(test_pool_bursts_of_short_workers)
 {
 	enum { ROUNDS = 20, N = 200 };
@@ -467,7 +460,7 @@ START_TEST(test_pool_bursts_of_short_workers)
 		atomic_int ran = 0;
 
 		for (int i = 0; i < N; i++)
-			ck_assert_int_eq(tomb_go(t, count_run, &ran), 0);
+			ck_assert_int_eq(tomb_go(t, worker_count, &ran), 0);
 		ck_assert_int_eq(tomb_wait(t), 0);
 		ck_assert_int_eq(atomic_load(&ran), N);
 		ck_assert_int_eq(tomb_free(t), 0);
@@ -484,15 +477,6 @@ START_TEST(test_pool_bursts_of_short_workers)
 }
 END_TEST
 
-/* The most threads that run jobs before tomb_go queues instead of making
- * one: 2 x the CPUs online (lib/pool.c `busy_max`). */
-static size_t busy_max(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return 2 * (size_t)(n > 0 ? n : 1);
-}
-
 /* A burst of 10,000 workers that return at once, from one thread into a
  * new pool: they run on a few threads, not one per worker that found no
  * parked thread (173 to 373 threads on two CPUs before the bound).  The
@@ -508,7 +492,7 @@ static size_t burst_threads(tomb_pool_t *p, tomb_t *t, atomic_int *ran)
 
 	atomic_store(ran, 0);
 	for (int i = 0; i < n; i++)
-		ck_assert_int_eq(tomb_go(t, count_run, ran), 0);
+		ck_assert_int_eq(tomb_go(t, worker_count, ran), 0);
 	ck_assert_int_eq(tomb_wait(t), 0);
 	ck_assert_int_eq(atomic_load(ran), n);
 	ck_assert_int_eq(tomb_pool_stats(p, &st), 0);
@@ -521,7 +505,7 @@ START_TEST(test_pool_burst_makes_few_threads)
 {
 	size_t best = SIZE_MAX;
 
-	for (int attempt = 0; attempt < test_rounds(5) && best > busy_max();
+	for (int attempt = 0; attempt < test_rounds(5) && best > pool_busy_max();
 	     attempt++) {
 		tomb_pool_t *p = tomb_pool_new(NULL);
 		atomic_int ran;
@@ -539,7 +523,7 @@ START_TEST(test_pool_burst_makes_few_threads)
 	/* Valgrind runs one thread at a time, for long slices: the queue
 	 * stands still whenever the test's thread has the CPU. */
 	if (!under_valgrind())
-		ck_assert_uint_le(best, busy_max());
+		ck_assert_uint_le(best, pool_busy_max());
 }
 END_TEST
 
@@ -553,7 +537,7 @@ START_TEST(test_pool_burst_beside_blocked_workers)
 	sem_t started;
 
 	ck_assert_int_eq(sem_init(&started, 0, 0), 0);
-	for (int attempt = 0; attempt < test_rounds(5) && best > busy_max() + B;
+	for (int attempt = 0; attempt < test_rounds(5) && best > pool_busy_max() + B;
 	     attempt++) {
 		tomb_pool_t *p = tomb_pool_new(NULL);
 		tomb_t *blocked, *burst;
@@ -579,7 +563,7 @@ START_TEST(test_pool_burst_beside_blocked_workers)
 		ck_assert_int_eq(tomb_pool_free(p), 0);
 	}
 	if (!under_valgrind()) /* as above */
-		ck_assert_uint_le(best, busy_max() + B);
+		ck_assert_uint_le(best, pool_busy_max() + B);
 	sem_destroy(&started);
 }
 END_TEST

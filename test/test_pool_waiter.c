@@ -20,16 +20,6 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
-
-/* 2 x the CPUs online: the threads a pool runs jobs on before it queues
- * (lib/pool.c `busy_max`). */
-static size_t busy_max(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return 2 * (size_t)(n > 0 ? n : 1);
-}
 
 /* busy_max workers of one tomb, each blocked on a semaphore. */
 struct occupied {
@@ -63,7 +53,7 @@ static void occupy(struct occupied *o, unsigned long flags)
 	ck_assert_ptr_nonnull(o->t);
 	ck_assert_int_eq(sem_init(&o->started, 0, 0), 0);
 	ck_assert_int_eq(sem_init(&o->release, 0, 0), 0);
-	o->n = busy_max();
+	o->n = pool_busy_max();
 	for (size_t i = 0; i < o->n; i++)
 		ck_assert_int_eq(tomb_go(o->t, block_outside, o), 0);
 	for (size_t i = 0; i < o->n; i++)
@@ -569,13 +559,6 @@ END_TEST
  * timeout), every thread is parked and nothing is queued: the counts of
  * the queue, and of the threads set aside or on their way to it, came
  * back to 0. */
-static int count_run(tomb_t *t, void *arg)
-{
-	(void)t;
-	atomic_fetch_add((atomic_int *)arg, 1);
-	return 0;
-}
-
 START_TEST(test_waiter_runs_bursts)
 {
 	struct tomb_pool_opts po = {.flags = TOMB_POOL_WAITER_RUNS};
@@ -589,7 +572,7 @@ START_TEST(test_waiter_runs_bursts)
 		atomic_int ran = 0;
 
 		for (int i = 0; i < n; i++)
-			ck_assert_int_eq(tomb_go(t, count_run, &ran), 0);
+			ck_assert_int_eq(tomb_go(t, worker_count, &ran), 0);
 		ck_assert_int_eq(tomb_wait(t), 0);
 		ck_assert_int_eq(atomic_load(&ran), n);
 		ck_assert_int_eq(tomb_free(t), 0);
