@@ -553,6 +553,100 @@ START_TEST(test_waiter_runs_one_at_a_time)
 }
 END_TEST
 
+/* Two threads wait for one tomb whose workers are queued: each may run
+ * some, none runs twice, and both waits return once all have returned. */
+struct two_waiters {
+	tomb_t *t;
+	int rc;
+};
+
+static void *wait_for_t(void *arg)
+{
+	struct two_waiters *w = arg;
+
+	w->rc = tomb_wait(w->t);
+	return NULL;
+}
+
+START_TEST(test_waiter_runs_with_two_waiters)
+{
+	enum { N = 64 };
+	struct two_waiters other = {.rc = -1};
+	struct occupied o;
+	atomic_int ran = 0;
+	pthread_t th;
+
+	occupy(&o, TOMB_POOL_WAITER_RUNS);
+	other.t = errgroup_on(o.p);
+	for (int i = 0; i < N; i++)
+		ck_assert_int_eq(tomb_go(other.t, worker_count, &ran), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_for_t, &other), 0);
+	ck_assert_int_eq(tomb_wait(other.t), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(other.rc, 0);
+	ck_assert_int_eq(atomic_load(&ran), N);
+	ck_assert_int_eq(tomb_free(other.t), 0);
+	release(&o);
+}
+END_TEST
+
+/* A chain of tombs, each level's worker starting the next level and
+ * waiting for it, on a pool of 64 KiB stacks: each thread runs at most one
+ * worker for a wait, so the chain does not pile up on one stack (before
+ * that rule, 22 levels overflowed a pool thread's stack).  The test's own
+ * wait has a deadline, so that level 0 runs on a pool thread. */
+struct level {
+	tomb_pool_t *pool;
+	int depth;
+};
+
+/* Where each level's frame escapes, so that the compiler keeps it. */
+static char *volatile frame_sink;
+
+static int run_level(tomb_t *t, void *arg)
+{
+	struct level *l = arg, next = {.pool = l->pool, .depth = l->depth - 1};
+	struct tomb_opts o = {.pool = l->pool,
+	                      .lifetime = TOMB_LIFETIME_ERRGROUP};
+	char frame[2048]; /* a worker's own use of its stack */
+	tomb_t *c;
+	int rc;
+
+	(void)t;
+	memset(frame, l->depth, sizeof(frame));
+	frame_sink = frame;
+	frame_sink = NULL;
+	if (l->depth == 0)
+		return frame[sizeof(frame) - 1];
+	if ((c = tomb_new_opts(&o)) == NULL)
+		return ENOMEM;
+	if ((rc = tomb_go(c, run_level, &next)) == 0)
+		rc = tomb_wait(c);
+	tomb_free(c);
+	return rc + frame[0] - l->depth; /* frame[0] == depth: rc */
+}
+
+START_TEST(test_waiter_runs_a_deep_chain)
+{
+	struct tomb_pool_opts po = {.flags = TOMB_POOL_WAITER_RUNS,
+	                            .stack_size = 64 * 1024};
+	struct timespec far = tomb_deadline_ms(60000);
+	struct level top;
+	int reason = -1;
+	tomb_t *t;
+
+	top.pool = tomb_pool_new(&po);
+	ck_assert_ptr_nonnull(top.pool);
+	top.depth = 60;
+	t = errgroup_on(top.pool);
+	ck_assert_int_eq(tomb_go(t, run_level, &top), 0);
+	ck_assert_int_eq(tomb_timedwait(t, &far, &reason), 0);
+	ck_assert_int_eq(reason, 0);
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_pool_free(top.pool), 0);
+}
+END_TEST
+
 /* Bursts through a pool with the flag: every worker runs once, whoever
  * runs it, and once the threads told to look at the queue have looked
  * (a moment after the wait: nothing tells the test when, bounded by its
@@ -604,6 +698,8 @@ Suite *make_pool_waiter_suite(void)
 	tcase_add_test(tc, test_waiter_runs_only_its_tombs_workers);
 	tcase_add_test(tc, test_waiter_runs_inside_another_worker);
 	tcase_add_test(tc, test_waiter_runs_one_at_a_time);
+	tcase_add_test(tc, test_waiter_runs_with_two_waiters);
+	tcase_add_test(tc, test_waiter_runs_a_deep_chain);
 	tcase_add_test(tc, test_waiter_runs_bursts);
 	suite_add_tcase(s, tc);
 	return s;
