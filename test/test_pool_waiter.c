@@ -591,10 +591,11 @@ START_TEST(test_waiter_runs_with_two_waiters)
 END_TEST
 
 /* A chain of tombs, each level's worker starting the next level and
- * waiting for it, on a pool of 64 KiB stacks: each thread runs at most one
+ * waiting for it, on a pool of 128 KiB stacks: each thread runs at most one
  * worker for a wait, so the chain does not pile up on one stack (before
- * that rule, 22 levels overflowed a pool thread's stack).  The test's own
- * wait has a deadline, so that level 0 runs on a pool thread. */
+ * that rule, 22 levels overflowed 64 KiB stacks; 300 overflow these).
+ * The test's own wait has a deadline, so that level 0 runs on a pool
+ * thread. */
 struct level {
 	tomb_pool_t *pool;
 	int depth;
@@ -613,7 +614,7 @@ static int run_level(tomb_t *t, void *arg)
 	int rc;
 
 	(void)t;
-	memset(frame, l->depth, sizeof(frame));
+	memset(frame, l->depth & 0x7f, sizeof(frame));
 	frame_sink = frame;
 	frame_sink = NULL;
 	if (l->depth == 0)
@@ -623,13 +624,13 @@ static int run_level(tomb_t *t, void *arg)
 	if ((rc = tomb_go(c, run_level, &next)) == 0)
 		rc = tomb_wait(c);
 	tomb_free(c);
-	return rc + frame[0] - l->depth; /* frame[0] == depth: rc */
+	return rc + frame[0] - (l->depth & 0x7f); /* rc */
 }
 
 START_TEST(test_waiter_runs_a_deep_chain)
 {
 	struct tomb_pool_opts po = {.flags = TOMB_POOL_WAITER_RUNS,
-	                            .stack_size = 64 * 1024};
+	                            .stack_size = 128 * 1024};
 	struct timespec far = tomb_deadline_ms(60000);
 	struct level top;
 	int reason = -1;
@@ -637,7 +638,7 @@ START_TEST(test_waiter_runs_a_deep_chain)
 
 	top.pool = tomb_pool_new(&po);
 	ck_assert_ptr_nonnull(top.pool);
-	top.depth = 60;
+	top.depth = 300;
 	t = errgroup_on(top.pool);
 	ck_assert_int_eq(tomb_go(t, run_level, &top), 0);
 	ck_assert_int_eq(tomb_timedwait(t, &far, &reason), 0);
