@@ -4,12 +4,15 @@
  *
  * Each pool thread runs one worker at a time.  tomb_go hands a worker to
  * the parked thread that is awake (the spinner, below) by storing it in the
- * thread's `job` and flipping its futex word.  Else, if a thread is parked,
- * it queues the worker and sets a sleeping thread aside for it; the first
- * worker queued wakes one of those, and each thread woken for the queue
- * takes the oldest worker and wakes more of them while the queue holds more
- * workers than threads on their way to it, so that tomb_go's caller pays
- * for one wake-up in a burst, not one per worker.  A thread that finished
+ * thread's `job` and flipping its futex word (with TOMB_POOL_WAITER_RUNS it
+ * queues the worker and tells the spinner to take it from the queue, so
+ * that the tomb's waiter may take it first: tomb__pool_take).  Else, if a
+ * thread is parked, it queues the worker and sets a sleeping thread aside
+ * for it; the first worker queued wakes one of those, and each thread
+ * woken for the queue takes the oldest worker and wakes more of them
+ * while the queue holds more workers than threads on their way to it, so
+ * that tomb_go's caller pays for one wake-up in a burst, not one per
+ * worker.  A thread that finished
  * its worker takes the next queued one before it parks.  When no thread is
  * parked, tomb_go makes a new one while fewer than 2 x the CPUs run
  * workers outside the library's waits, and else queues the worker with no
@@ -112,8 +115,10 @@ struct tomb_pool {
 	struct pool_thread *spinner;
 	bool spin_useful;
 
-	/* Jobs that tomb__pool_start found no awake thread for, oldest first,
-	 * and how many; the threads taken off `idle` for them, asleep still (a
+	/* Jobs that tomb__pool_start found no awake thread for (and, with
+	 * waiter_runs, those it told the spinner to take from here, counted
+	 * in `waking`), oldest first, and how many; a waiter may take one of
+	 * its tomb's from anywhere in it (tomb__pool_take); the threads taken off `idle` for them, asleep still (a
 	 * stack), and how many; and how many threads were told POOL_QUEUE and
 	 * have not yet taken mu to look at the queue.  The jobs beyond
 	 * nreserved + waking are *waiting*: no thread is set aside for them

@@ -76,6 +76,14 @@ int worker_count(tomb_t *t, void *arg)
 	return 0;
 }
 
+void *wait_thread_main(void *arg)
+{
+	struct wait_result *w = arg;
+
+	w->got = tomb_wait(w->t);
+	return NULL;
+}
+
 size_t pool_busy_max(void)
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);

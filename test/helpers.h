@@ -134,6 +134,14 @@ int worker_wait_sem(tomb_t *t, void *arg);     /* waits for sem arg, returns 0 *
 int worker_probed_zero(tomb_t *t, void *arg);  /* arms exit probe arg, returns 0 */
 int worker_count(tomb_t *t, void *arg);        /* adds 1 to atomic_int arg, returns 0 */
 
+/* A thread that waits for t: pthread_create(&th, NULL, wait_thread_main, &w)
+ * keeps what tomb_wait(w.t) returned in w.got. */
+struct wait_result {
+	tomb_t *t;
+	int got;
+};
+void *wait_thread_main(void *arg);
+
 /* The most threads a pool runs jobs on before tomb_go queues instead of
  * making one: 2 x the CPUs online (lib/pool.c `busy_max`). */
 size_t pool_busy_max(void);

@@ -555,23 +555,10 @@ END_TEST
 
 /* Two threads wait for one tomb whose workers are queued: each may run
  * some, none runs twice, and both waits return once all have returned. */
-struct two_waiters {
-	tomb_t *t;
-	int rc;
-};
-
-static void *wait_for_t(void *arg)
-{
-	struct two_waiters *w = arg;
-
-	w->rc = tomb_wait(w->t);
-	return NULL;
-}
-
 START_TEST(test_waiter_runs_with_two_waiters)
 {
 	enum { N = 64 };
-	struct two_waiters other = {.rc = -1};
+	struct wait_result other = {.got = -1};
 	struct occupied o;
 	atomic_int ran = 0;
 	pthread_t th;
@@ -580,10 +567,10 @@ START_TEST(test_waiter_runs_with_two_waiters)
 	other.t = errgroup_on(o.p);
 	for (int i = 0; i < N; i++)
 		ck_assert_int_eq(tomb_go(other.t, worker_count, &ran), 0);
-	ck_assert_int_eq(pthread_create(&th, NULL, wait_for_t, &other), 0);
+	ck_assert_int_eq(pthread_create(&th, NULL, wait_thread_main, &other), 0);
 	ck_assert_int_eq(tomb_wait(other.t), 0);
 	ck_assert_int_eq(pthread_join(th, NULL), 0);
-	ck_assert_int_eq(other.rc, 0);
+	ck_assert_int_eq(other.got, 0);
 	ck_assert_int_eq(atomic_load(&ran), N);
 	ck_assert_int_eq(tomb_free(other.t), 0);
 	release(&o);

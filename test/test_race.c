@@ -158,19 +158,6 @@ END_TEST
 
 /* Workers returning 0 in a burst race several waiters: all waiters see the
  * same reason, 0, and the last return is the one that kills. */
-struct burst {
-	tomb_t *t;
-	int got;
-};
-
-static void *burst_waiter(void *arg)
-{
-	struct burst *b = arg;
-
-	b->got = tomb_wait(b->t);
-	return NULL;
-}
-
 START_TEST(test_race_last_return_and_waiters)
 {
 	enum { WORKERS = 6, WAITERS = 3 };
@@ -179,7 +166,7 @@ START_TEST(test_race_last_return_and_waiters)
 		tomb_t *t = tomb_new();
 		sem_t release;
 		pthread_t th[WAITERS];
-		struct burst b[WAITERS];
+		struct wait_result b[WAITERS];
 
 		sem_init(&release, 0, 0);
 		for (int i = 0; i < WORKERS; i++)
@@ -187,7 +174,7 @@ START_TEST(test_race_last_return_and_waiters)
 		for (int i = 0; i < WAITERS; i++) {
 			b[i].t = t;
 			b[i].got = -1;
-			ck_assert_int_eq(pthread_create(&th[i], NULL, burst_waiter, &b[i]), 0);
+			ck_assert_int_eq(pthread_create(&th[i], NULL, wait_thread_main, &b[i]), 0);
 		}
 		for (int i = 0; i < WORKERS; i++)
 			sem_post(&release);

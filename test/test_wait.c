@@ -6,25 +6,12 @@
 #include <pthread.h>
 
 /* Any number of threads may wait at once; all get the same reason. */
-struct waiter {
-	tomb_t *t;
-	int got;
-};
-
-static void *waiter_main(void *arg)
-{
-	struct waiter *w = arg;
-
-	w->got = tomb_wait(w->t);
-	return NULL;
-}
-
 START_TEST(test_many_waiters_same_reason)
 {
 	enum { N = 8 };
 	tomb_t *t = tomb_new();
 	pthread_t th[N];
-	struct waiter w[N];
+	struct wait_result w[N];
 	sem_t started;
 
 	sem_init(&started, 0, 0);
@@ -33,7 +20,7 @@ START_TEST(test_many_waiters_same_reason)
 	for (int i = 0; i < N; i++) {
 		w[i].t = t;
 		w[i].got = -1;
-		ck_assert_int_eq(pthread_create(&th[i], NULL, waiter_main, &w[i]), 0);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, wait_thread_main, &w[i]), 0);
 	}
 	ck_assert_int_eq(tomb_killf(t, ESHUTDOWN, "going home"), ESHUTDOWN);
 	for (int i = 0; i < N; i++) {
