@@ -145,6 +145,8 @@ TOMB_EXPORT tomb_t *tomb_new_opts(const struct tomb_opts *opts)
 	TOMB_ANN_ATOMIC(&t->reason);
 	TOMB_ANN_ATOMIC(&t->msg);
 	TOMB_ANN_ATOMIC(&t->live);
+	atomic_init(&t->nspares, 0);
+	TOMB_ANN_ATOMIC(&t->nspares);
 	t->dying_ev = t->dead_ev = TOMB__EVENT_NONE;
 	tomb__list_init(&t->children);
 	tomb__list_init(&t->workers);
@@ -234,11 +236,13 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	pthread_mutex_destroy(&t->mu);
 	if (t->has_attr)
 		pthread_attr_destroy(&t->attr);
+	tomb__free_spares(t);
 	free(t->name);
 	free(t->owned[0]);
 	free(t->owned[1]);
 	TOMB_ANN_FORGET(&t->state);
 	TOMB_ANN_FORGET(&t->msg);
+	TOMB_ANN_FORGET(&t->nspares);
 	free(t);
 	return 0;
 }

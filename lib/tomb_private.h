@@ -170,6 +170,18 @@ struct tomb {
 	 * linked by tomb_go with the count, unlinked by the worker with it. */
 	struct tomb_list workers;
 
+	/* Records of workers that ran on the pool's threads and ended, kept
+	 * for tomb_go to reuse (go.c), at most TOMB_SPARES_MAX, the last kept
+	 * first, each linked to the next through its th.node.next alone (a
+	 * record that is kept writes only itself and this head: the record
+	 * kept before it may still be in another CPU's cache); and how many.  Under mu: a record ends under mu and
+	 * is taken under mu, so it never goes through malloc's locks between
+	 * the thread that ends it and the one that starts the next.  Freed by
+	 * tomb_free.  nspares is written under mu (relaxed) and read without
+	 * it by tomb_go, as a hint: whether to look before it allocates. */
+	struct tomb_list *spares;
+	_Atomic uint32_t nspares;
+
 	/* tomb_go calls waiting for a slot under the limit, and how many of
 	 * them are t's own workers (when all running workers wait, none can
 	 * ever return: EDEADLK).  slot_cv is signalled when a worker returns,
@@ -463,5 +475,8 @@ void tomb__helper_wait_last(tomb_t *t);
  * those whose thread may not exist yet (see `created` in go.c).  How many
  * it claimed. */
 size_t tomb__claim_locked(tomb_t *t, pthread_t *out, size_t max);
+
+/* Frees t's spare worker records (tomb_free, once nobody else uses t). */
+void tomb__free_spares(tomb_t *t);
 
 #endif

@@ -879,6 +879,48 @@ static void sc_pool(struct fault_ctx *c, const void *param)
 	gate_destroy(&g);
 }
 
+/* A pooled tomb keeps the record of a worker that has ended (go.c's
+ * spares): once one is kept, tomb_go allocates nothing, so no failure of
+ * malloc can reach it; the records are freed with the tomb (the driver's
+ * leak check).  t stays alive meanwhile: its first worker waits for the
+ * kill. */
+static void sc_pool_spare(struct fault_ctx *c, const void *param)
+{
+	tomb_pool_t *pool = tomb_pool_new(NULL);
+	struct tomb_opts o = {0};
+	unsigned long counted, before;
+	struct gate g;
+	int err, want;
+	tomb_t *t;
+
+	(void)param;
+	if (!CHECK(c, pool != NULL))
+		return;
+	o.pool = pool;
+	if (!CHECK(c, (t = tomb_new_opts(&o)) != NULL)) {
+		CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+		return;
+	}
+	gate_init(&g);
+	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_dying, &g), 0))
+		sem_take(&g.started);
+	CHECK_INT(c, "tomb_go", tomb_go(t, worker_return_arg, &zero), 0);
+	while (tomb_count(t) > 1) /* its record is kept as it ends */
+		sched_yield();
+	fault_arm_kinds(FAULT_KIND_BIT(FAULT_MALLOC));
+	counted = fault_counted();
+	before = fault_mark();
+	err = tomb_go(t, worker_return_arg, &zero);
+	want = fault_want(before, 0);
+	counted = fault_counted() - counted;
+	fault_disarm();
+	CHECK_INT(c, "tomb_go with a kept record", err, want);
+	CHECK_INT(c, "its allocations", (long long)counted, 0);
+	finish(c, t, 9, 9);
+	CHECK_INT(c, "tomb_pool_free", tomb_pool_free(pool), 0);
+	gate_destroy(&g);
+}
+
 /*
  * tomb_set_deadline (issue 22): the first pending deadline makes the
  * timer's condition variable (once per process, until one succeeds), grows
@@ -1664,6 +1706,7 @@ const struct fault_scenario fault_scenarios[] = {
 	 kill_at_fault},
 	{"tomb_dump", sc_dump, NULL, NULL},
 	{"tomb_pool_new, tomb_go on a pool", sc_pool, NULL, NULL},
+	{"tomb_go on a pool with a kept record", sc_pool_spare, NULL, NULL},
 	{"no acquisition", sc_no_acquisition, NULL, NULL},
 	{"tomb_poll over 40 descriptors", sc_poll_many, NULL, NULL},
 	{"tomb_set_deadline", sc_deadline, NULL, NULL},

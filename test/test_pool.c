@@ -204,6 +204,67 @@ START_TEST(test_pool_worker_names)
 }
 END_TEST
 
+/* A worker's record on a pool is kept by its tomb when the worker ends, and
+ * the next tomb_go takes it: each later worker still gets its own name,
+ * argument (a copy, for tomb_go_copy, which never takes a spare) and id,
+ * and tomb_foreach lists only the running ones.  t stays alive meanwhile
+ * (one worker waits for the kill), and the test waits until each short
+ * worker has ended, so that a record is there to take. */
+static void names_seen(const struct tomb_worker_info *info, void *arg)
+{
+	char *names = arg;
+
+	strncat(names, info->name, 15);
+	strcat(names, ",");
+}
+
+static void await_count(tomb_t *t, size_t n)
+{
+	while (tomb_count(t) != n)
+		sched_yield();
+}
+
+START_TEST(test_pool_reused_records_start_clean)
+{
+	tomb_pool_t *p = tomb_pool_new(NULL);
+	struct where first = {0}, later = {0};
+	char names[128];
+	int value = 41;
+	sem_t up;
+	tomb_t *t;
+
+	ck_assert_ptr_nonnull(p);
+	ck_assert_int_eq(sem_init(&up, 0, 0), 0);
+	t = pooled_tomb(p, TOMB_LIFETIME_TOMB);
+	ck_assert_int_eq(tomb_go_named(t, "keeper", worker_until_dying, &up), 0);
+	ck_assert_int_eq(sem_wait(&up), 0);
+	for (int i = 0; i < 3; i++) {
+		ck_assert_int_eq(tomb_go_named(t, "short", record_where, &first),
+		                 0);
+		await_count(t, 1);
+	}
+	ck_assert_int_eq(tomb_go(t, record_where, &later), 0);
+	await_count(t, 1);
+	ck_assert_int_eq(tomb_go_named(t, "second", worker_until_dying, &up), 0);
+	ck_assert_int_eq(sem_wait(&up), 0);
+	names[0] = '\0';
+	ck_assert_int_eq(tomb_foreach(t, names_seen, names), 0);
+	ck_assert_str_eq(names, "keeper,second,");
+	/* Its return of 42 kills t: the reason is the copy's value. */
+	ck_assert_int_eq(tomb_go_copy(t, worker_return_arg, &value,
+	                              sizeof(value)), 0);
+	value = 0; /* the worker reads its copy */
+	ck_assert_int_eq(tomb_wait(t), 41);
+	ck_assert_int_eq(first.ran, 3);
+	ck_assert_int_eq(later.ran, 1);
+	ck_assert_str_eq(first.name, "short");
+	ck_assert_str_eq(later.name, "tomb-pool");
+	ck_assert_int_eq(tomb_free(t), 0);
+	ck_assert_int_eq(tomb_pool_free(p), 0);
+	sem_destroy(&up);
+}
+END_TEST
+
 /* Workers blocked in each of the library's waits, on pool threads: the kill
  * wakes them all, the wait returns with the reason once every function has
  * returned, and the threads park for the next tomb. */
@@ -657,6 +718,7 @@ Suite *make_pool_suite(void)
 	tcase_add_test(tc, test_pool_reuses_a_thread);
 	tcase_add_test(tc, test_pool_handoff_happens_before);
 	tcase_add_test(tc, test_pool_worker_names);
+	tcase_add_test(tc, test_pool_reused_records_start_clean);
 	tcase_add_test(tc, test_pool_kill_blocked_workers);
 	tcase_add_test(tc, test_pool_stats_blocked_in_a_join);
 	tcase_add_test(tc, test_pool_max_idle);
