@@ -14,11 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A running worker: allocated by tomb_go, linked in t's list under mu, and
- * unlinked by the worker once its function has returned; then freed by it,
- * or, if t was dying and no waiter had claimed it, put on t->zombies and
- * freed by whoever joins it (join.c).  But a worker with a thread of its
- * own is freed only once tomb_go is done with it too (`refs`). */
+/* A running worker: allocated by tomb_go (or, on a pool, taken from
+ * t->spares), linked in t's list under mu, and unlinked by the worker once
+ * its function has returned; then freed by it (on a pool, kept in
+ * t->spares while t is alive, under the same mu), or, if t was dying and
+ * no waiter had claimed it, put on t->zombies and freed by whoever joins
+ * it (join.c).  But a worker with a thread of its own is freed only once
+ * tomb_go is done with it too (`refs`). */
 struct worker {
 	tomb_t *t;
 	tomb_fn *fn;
@@ -120,7 +122,8 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc,
 
 /* The most spare records a tomb keeps (t->spares): enough for tomb_go to
  * find one while the pool's threads end workers as fast as it starts them,
- * and a bound on what an idle tomb holds (about 13 KiB). */
+ * and a bound on what an idle tomb holds (160 bytes a record on x86-64:
+ * 10 KiB). */
 #define TOMB_SPARES_MAX 64
 
 /* With t->mu held: keeps the record of w, a worker on t's pool that has
@@ -287,8 +290,8 @@ static void job_exits(void *p)
 }
 
 /* A worker on a pool's thread (its struct tomb_job's run): runs it, then
- * does what its return does, as worker_main, but for the reap chain; frees
- * w.  Unless the return fires callbacks, the thread offers itself back to
+ * does what its return does, as worker_main, but for the reap chain; keeps
+ * w as a spare of t's (spare_locked) or frees it.  Unless the return fires callbacks, the thread offers itself back to
  * its pool (tomb__pool_park) in the same critical section that may make t
  * DEAD, so that a wait that returns finds it parked (or running a worker
  * it took from the pool's queue). */

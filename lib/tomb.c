@@ -242,7 +242,6 @@ TOMB_EXPORT int tomb_free(tomb_t *t)
 	free(t->owned[1]);
 	TOMB_ANN_FORGET(&t->state);
 	TOMB_ANN_FORGET(&t->msg);
-	TOMB_ANN_FORGET(&t->nspares);
 	free(t);
 	return 0;
 }

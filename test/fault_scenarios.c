@@ -888,6 +888,7 @@ static void sc_pool_spare(struct fault_ctx *c, const void *param)
 {
 	tomb_pool_t *pool = tomb_pool_new(NULL);
 	struct tomb_opts o = {0};
+	struct tomb_pool_stats st;
 	unsigned long counted, before;
 	struct gate g;
 	int err, want;
@@ -905,8 +906,14 @@ static void sc_pool_spare(struct fault_ctx *c, const void *param)
 	if (CHECK_INT(c, "tomb_go", tomb_go(t, w_until_dying, &g), 0))
 		sem_take(&g.started);
 	CHECK_INT(c, "tomb_go", tomb_go(t, worker_return_arg, &zero), 0);
-	while (tomb_count(t) > 1) /* its record is kept as it ends */
+	/* Its thread parks in the critical section that keeps its record, and
+	 * tomb_pool_stats takes the pool's lock, which the park holds: seen
+	 * parked, the record is kept.  (tomb_count falls earlier in that
+	 * section, before the record is kept.) */
+	do {
+		CHECK_INT(c, "tomb_pool_stats", tomb_pool_stats(pool, &st), 0);
 		sched_yield();
+	} while (st.idle == 0);
 	fault_arm_kinds(FAULT_KIND_BIT(FAULT_MALLOC));
 	counted = fault_counted();
 	before = fault_mark();
