@@ -291,10 +291,11 @@ static void job_exits(void *p)
 
 /* A worker on a pool's thread (its struct tomb_job's run): runs it, then
  * does what its return does, as worker_main, but for the reap chain; keeps
- * w as a spare of t's (spare_locked) or frees it.  Unless the return fires callbacks, the thread offers itself back to
- * its pool (tomb__pool_park) in the same critical section that may make t
- * DEAD, so that a wait that returns finds it parked (or running a worker
- * it took from the pool's queue). */
+ * w as a spare of t's (spare_locked) or frees it.  Unless the return fires
+ * callbacks, the thread offers itself back to its pool (tomb__pool_park)
+ * in the same critical section that may make t DEAD, so that a wait that
+ * returns finds it parked (or running a worker it took from the pool's
+ * queue). */
 static int run_job(struct tomb_job *job, struct pool_thread *self,
                    const char *home)
 {

@@ -170,15 +170,15 @@ struct tomb {
 	 * linked by tomb_go with the count, unlinked by the worker with it. */
 	struct tomb_list workers;
 
-	/* Records of workers that ran on the pool's threads and ended, kept
-	 * for tomb_go to reuse (go.c), at most TOMB_SPARES_MAX, the last kept
-	 * first, each linked to the next through its th.node.next alone (a
-	 * record that is kept writes only itself and this head: the record
-	 * kept before it may still be in another CPU's cache); and how many.  Under mu: a record ends under mu and
-	 * is taken under mu, so it never goes through malloc's locks between
-	 * the thread that ends it and the one that starts the next.  Freed by
-	 * tomb_free.  nspares is written under mu (relaxed) and read without
-	 * it by tomb_go, as a hint: whether to look before it allocates. */
+	/* Records of workers that ran on the pool's threads and ended while t
+	 * was alive, kept for tomb_go to reuse (go.c), at most
+	 * TOMB_SPARES_MAX, the last kept first, each linked to the next through
+	 * its th.node.next alone; and how many.  Under mu: a record ends under
+	 * mu and is taken under mu, so it never goes through malloc's locks
+	 * between the thread that ends it and the one that starts the next.
+	 * Freed by tomb_free.  nspares is written under mu (relaxed) and read
+	 * without it by tomb_go, as a hint: whether to look before it
+	 * allocates. */
 	struct tomb_list *spares;
 	_Atomic uint32_t nspares;
 
