@@ -120,6 +120,15 @@ static bool worker_ended_locked(tomb_t *t, struct worker *w, int rc,
 	return worker_returned_locked(t, rc, exited);
 }
 
+/* Tells Helgrind and DRD that w's atomics are done with: its storage is
+ * freed, or kept as a spare, and may be reused by another thread. */
+static void forget_atomics(struct worker *w)
+{
+	TOMB_ANN_FORGET(&w->tid);
+	TOMB_ANN_FORGET(&w->created);
+	TOMB_ANN_FORGET(&w->refs);
+}
+
 /* The most spare records a tomb keeps (t->spares): enough for tomb_go to
  * find one while the pool's threads end workers as fast as it starts them,
  * and a bound on what an idle tomb holds (160 bytes a record on x86-64:
@@ -137,10 +146,7 @@ static bool spare_locked(tomb_t *t, struct worker *w)
 
 	if (!w->plain || n >= TOMB_SPARES_MAX || tomb_dying(t))
 		return false;
-	/* As discard_worker: what it held is forgotten before it is reused. */
-	TOMB_ANN_FORGET(&w->tid);
-	TOMB_ANN_FORGET(&w->created);
-	TOMB_ANN_FORGET(&w->refs);
+	forget_atomics(w);
 	w->th.node.next = t->spares;
 	t->spares = &w->th.node;
 	atomic_store_explicit(&t->nspares, n + 1, memory_order_relaxed);
@@ -171,10 +177,7 @@ void tomb__free_spares(tomb_t *t)
 /* Frees w, whoever holds references. */
 static void discard_worker(struct worker *w)
 {
-	/* Its storage may be reused now. */
-	TOMB_ANN_FORGET(&w->tid);
-	TOMB_ANN_FORGET(&w->created);
-	TOMB_ANN_FORGET(&w->refs);
+	forget_atomics(w);
 	free(w);
 }
 

@@ -2,28 +2,26 @@
 /*
  * pool.c: parked threads that tombs reuse for their workers (tomb_pool_t).
  *
- * Each pool thread runs one worker at a time.  tomb_go hands a worker to
- * the parked thread that is awake (the spinner, below) by storing it in the
+ * Each pool thread runs one worker at a time.  tomb_go hands a worker to the
+ * parked thread that is awake (the spinner, below) by storing it in the
  * thread's `job` and flipping its futex word (with TOMB_POOL_WAITER_RUNS it
  * queues the worker and tells the spinner to take it from the queue, so
  * that the tomb's waiter may take it first: tomb__pool_take).  Else, if a
  * thread is parked, it queues the worker and sets a sleeping thread aside
- * for it; the first worker queued wakes one of those, and each thread
- * woken for the queue takes the oldest worker and wakes more of them
- * while the queue holds more workers than threads on their way to it, so
- * that tomb_go's caller pays for one wake-up in a burst, not one per
- * worker.  A thread that finished
- * its worker takes the next queued one before it parks.  When no thread is
- * parked, tomb_go makes a new one while fewer than 2 x the CPUs run
- * workers outside the library's waits, and else queues the worker with no
- * thread set aside: the first thread that finishes takes it, or the
- * watcher makes a thread for it when running workers block (see
+ * for it; the first worker queued wakes one of those, and each thread woken
+ * for the queue takes the oldest worker and wakes more of them while the
+ * queue holds more workers than threads on their way to it, so that
+ * tomb_go's caller pays for one wake-up in a burst, not one per worker.  A
+ * thread that finished its worker takes the next queued one before it
+ * parks.  When no thread is parked, tomb_go makes a new one while fewer than
+ * 2 x the CPUs run workers outside the library's waits, and else queues the
+ * worker with no thread set aside: the first thread that finishes takes it,
+ * or the watcher makes a thread for it when running workers block (see
  * `watcher`).  So a burst of short workers runs on a few threads, and a
- * queued worker never waits for ever for workers that wait for it.  A
- * thread that finished its worker parks again, or exits when max_idle are
- * parked.  One parked
- * thread at a time spins (yielding) for a moment before it sleeps, so that
- * the next tomb_go finds it awake (see `spinner`).
+ * queued worker never waits for ever for workers that wait for it.  A thread
+ * that finished its worker parks again, or exits when max_idle are
+ * parked.  One parked thread at a time spins (yielding) for a moment before
+ * it sleeps, so that the next tomb_go finds it awake (see `spinner`).
  *
  * The pool runs jobs (pool.h) and knows nothing of tombs: go.c's job, a
  * worker, parks the thread itself in the critical section that ends the
@@ -116,15 +114,15 @@ struct tomb_pool {
 	bool spin_useful;
 
 	/* Jobs that tomb__pool_start found no awake thread for (and, with
-	 * waiter_runs, those it told the spinner to take from here, counted
-	 * in `waking`), oldest first, and how many; a waiter may take one of
-	 * its tomb's from anywhere in it (tomb__pool_take); the threads taken off `idle` for them, asleep still (a
-	 * stack), and how many; and how many threads were told POOL_QUEUE and
-	 * have not yet taken mu to look at the queue.  The jobs beyond
-	 * nreserved + waking are *waiting*: no thread is set aside for them
-	 * (none was parked and `busy_max` threads ran jobs, see `watcher`);
-	 * the first threads that finish their jobs take them, or threads the
-	 * watcher makes.  Invariants:
+	 * waiter_runs, those it told the spinner to take from here, counted in
+	 * `waking`), oldest first, and how many; a waiter may take one of its
+	 * tomb's from anywhere in it (tomb__pool_take); the threads taken off
+	 * `idle` for them, asleep still (a stack), and how many; and how many
+	 * threads were told POOL_QUEUE and have not yet taken mu to look at the
+	 * queue.  The jobs beyond nreserved + waking are *waiting*: no thread is
+	 * set aside for them (none was parked and `busy_max` threads ran jobs,
+	 * see `watcher`); the first threads that finish their jobs take them,
+	 * or threads the watcher makes.  Invariants:
 	 *   nreserved + waking <= nqueued: none is set aside for nothing, so
 	 *   that when the queue is empty so is the set-aside stack;
 	 *   nreserved > 0 implies waking > 0: one of them is on its way;
