@@ -16,6 +16,11 @@
  *          exit    from the worker's return to the wait's / join's return
  *          total   from the kill to the wait's / join's return
  *
+ * The kill has a third column, pthread-waitv: the raw baseline with its
+ * thread blocked in futex_waitv on two words instead of FUTEX_WAIT on one,
+ * the system call a tomb_cond_wait makes, so that the kernel's share of the
+ * tomb's wake shows apart from the library's.
+ *
  *   bench/trace-c [ROUNDS]    prints the median of each step, in ns
  *
  * The worker blocks as bench.c's kill-cond and kill do: in tomb_cond_wait,
@@ -38,6 +43,14 @@
 
 #define STACK (64 * 1024)
 
+#ifndef SYS_futex_waitv
+#define SYS_futex_waitv 449
+#endif
+
+/* What is measured: the raw baseline, the same blocked in futex_waitv (a
+ * kill only), a tomb. */
+enum kind { RAW, RAW_WAITV, TOMB, NKINDS };
+
 enum step { CALL, START, EXIT, WAKE, TOTAL, NSTEPS };
 static const char *const step_names[NSTEPS] = {"call", "start", "exit",
                                                 "wake", "total"};
@@ -45,7 +58,7 @@ static const char *const step_names[NSTEPS] = {"call", "start", "exit",
 /* Written by the worker, read by the caller after the join or the wait
  * (which order them). */
 static int64_t w_start, w_woke, w_return;
-static _Atomic uint32_t raw_flag;
+static _Atomic uint32_t raw_flag, raw_other; /* raw_other: never set */
 static pthread_mutex_t cond_mu = PTHREAD_MUTEX_INITIALIZER;
 static tomb_cond_t cond = TOMB_COND_INIT;
 static sem_t blocked;
@@ -92,14 +105,28 @@ static int tomb_return(tomb_t *t, void *arg)
 	return 0;
 }
 
+/* The raw baseline's blocked thread; arg not NULL: in futex_waitv on
+ * raw_flag and raw_other, as tomb_cond_wait on its cond's word and the
+ * tomb's state. */
 static void *raw_blocker(void *arg)
 {
+	struct futex_waitv w[2];
+
+	memset(w, 0, sizeof(w));
+	w[0].uaddr = (uintptr_t)&raw_flag;
+	w[1].uaddr = (uintptr_t)&raw_other;
+	w[0].flags = w[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
 	sem_post(&blocked);
-	while (atomic_load_explicit(&raw_flag, memory_order_acquire) == 0)
-		syscall(SYS_futex, &raw_flag, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	while (atomic_load_explicit(&raw_flag, memory_order_acquire) == 0) {
+		if (arg != NULL)
+			syscall(SYS_futex_waitv, w, 2, 0, NULL, CLOCK_MONOTONIC);
+		else
+			syscall(SYS_futex, &raw_flag, FUTEX_WAIT_PRIVATE, 0, NULL,
+			        NULL, 0);
+	}
 	w_woke = now_ns();
 	w_return = now_ns();
-	return arg;
+	return NULL;
 }
 
 static int tomb_blocker(tomb_t *t, void *arg)
@@ -126,8 +153,9 @@ static tomb_t *new_tomb(int lifetime)
 }
 
 /* One spawn of one worker; the steps in ns. */
-static void spawn_once(bool raw, int64_t *out)
+static void spawn_once(enum kind k, int64_t *out)
 {
+	bool raw = k != TOMB;
 	int64_t t0, t1, t2;
 	int err;
 
@@ -160,16 +188,17 @@ static void spawn_once(bool raw, int64_t *out)
 }
 
 /* One kill of one blocked worker; the steps in ns. */
-static void kill_once(bool raw, int64_t *out)
+static void kill_once(enum kind k, int64_t *out)
 {
 	int64_t t0, t1, t2;
 	int err;
 
-	if (raw) {
+	if (k != TOMB) {
 		pthread_t th;
 
 		atomic_store(&raw_flag, 0);
-		if ((err = pthread_create(&th, &raw_attr, raw_blocker, NULL)) != 0)
+		if ((err = pthread_create(&th, &raw_attr, raw_blocker,
+		                          k == RAW_WAITV ? &raw_other : NULL)) != 0)
 			die("pthread_create", err);
 		settle();
 		t0 = now_ns();
@@ -215,8 +244,8 @@ static int64_t median(int64_t *v, long n)
 int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 200;
-	/* [op][raw][step][round] */
-	int64_t *v[2][2][NSTEPS];
+	/* [op][kind][step][round]; a spawn has no RAW_WAITV */
+	int64_t *v[2][NKINDS][NSTEPS];
 
 	if (rounds < 1) {
 		fprintf(stderr, "usage: trace-c [ROUNDS]\n");
@@ -226,29 +255,31 @@ int main(int argc, char **argv)
 	pthread_attr_init(&raw_attr);
 	pthread_attr_setstacksize(&raw_attr, STACK);
 	for (int op = 0; op < 2; op++)
-		for (int raw = 0; raw < 2; raw++)
+		for (int k = 0; k < NKINDS; k++)
 			for (int s = 0; s < NSTEPS; s++)
-				if ((v[op][raw][s] = calloc((size_t)rounds,
-				                            sizeof(int64_t))) == NULL)
+				if ((v[op][k][s] = calloc((size_t)rounds,
+				                          sizeof(int64_t))) == NULL)
 					die("calloc", ENOMEM);
 	for (long r = -1; r < rounds; r++) { /* round -1: the warm-up */
 		int64_t out[NSTEPS];
 
 		for (int op = 0; op < 2; op++)
-			for (int k = 0; k < 2; k++) {
-				/* Each goes first in every other round. */
-				int raw = (int)((r + k) & 1);
+			for (int i = 0; i < NKINDS; i++) {
+				/* Each goes first in turn. */
+				enum kind k = (enum kind)((r + 1 + i) % NKINDS);
 
+				if (op == 0 && k == RAW_WAITV)
+					continue;
 				if (op == 0)
-					spawn_once(raw, out);
+					spawn_once(k, out);
 				else
-					kill_once(raw, out);
+					kill_once(k, out);
 				for (int s = 0; r >= 0 && s < NSTEPS; s++)
-					v[op][raw][s][r] = out[s];
+					v[op][k][s][r] = out[s];
 			}
 	}
-	printf("%-6s %-6s %10s %10s   (median ns of %ld rounds)\n", "op",
-	       "step", "pthread", "tomb", rounds);
+	printf("%-6s %-6s %10s %10s %14s   (median ns of %ld rounds)\n", "op",
+	       "step", "pthread", "tomb", "pthread-waitv", rounds);
 	for (int op = 0; op < 2; op++) {
 		const enum step steps[2][4] = {{CALL, START, EXIT, TOTAL},
 		                               {CALL, WAKE, EXIT, TOTAL}};
@@ -256,10 +287,15 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 4; i++) {
 			enum step s = steps[op][i];
 
-			printf("%-6s %-6s %10lld %10lld\n", op ? "kill" : "spawn",
+			printf("%-6s %-6s %10lld %10lld", op ? "kill" : "spawn",
 			       step_names[s],
-			       (long long)median(v[op][1][s], rounds),
-			       (long long)median(v[op][0][s], rounds));
+			       (long long)median(v[op][RAW][s], rounds),
+			       (long long)median(v[op][TOMB][s], rounds));
+			if (op)
+				printf(" %14lld",
+				       (long long)median(v[op][RAW_WAITV][s],
+				                         rounds));
+			printf("\n");
 		}
 	}
 	return 0;

@@ -90,6 +90,43 @@ static long long spawn_once(long n)
 }
 
 /*
+ * spawn-inline: the spawn above, but the result is the share of its n
+ * tasks, in percent, that ran on the creating thread before the creating
+ * loop ended: tasks that libgomp did not defer (it runs a task at once, in
+ * the thread that creates it, while more than 64 x the team's threads are
+ * outstanding), so that no other thread took them.  Not a time: it says
+ * what a spawn of n measures (bench/peers/README.md).
+ */
+static _Atomic int creating;
+static atomic_long inline_ran;
+
+static long long spawn_inline_once(long n)
+{
+	int creator = omp_get_thread_num(); /* the single's, not always 0 */
+	long i;
+
+	atomic_store(&ran, 0);
+	atomic_store(&inline_ran, 0);
+	atomic_store(&creating, 1);
+	for (i = 0; i < n; i++) {
+#pragma omp task
+		{
+			if (omp_get_thread_num() == creator &&
+			    atomic_load_explicit(&creating, memory_order_relaxed))
+				atomic_fetch_add_explicit(&inline_ran, 1,
+				                          memory_order_relaxed);
+			atomic_fetch_add_explicit(&ran, 1, memory_order_relaxed);
+		}
+	}
+	atomic_store(&creating, 0);
+#pragma omp taskwait
+	if (atomic_load(&ran) != n)
+		peer_die("taskwait returned after %ld of %ld tasks",
+			 atomic_load(&ran), n);
+	return (atomic_load(&inline_ran) * 100 + n / 2) / n;
+}
+
+/*
  * kill: n tasks of one taskgroup, each blocked in FUTEX_WAIT on `stop` on
  * a team thread of its own (the team has n + 1).  The kill is a task that
  * runs at once (`if(0)`) and cancels the taskgroup; then the main thread
@@ -195,6 +232,8 @@ int main(int argc, char **argv)
 			 "and \"openmp-passive\")", a.impl);
 	if (strcmp(a.metric, "spawn") == 0) {
 		once = spawn_once;
+	} else if (strcmp(a.metric, "spawn-inline") == 0) {
+		once = spawn_inline_once;
 	} else if (strcmp(a.metric, "kill") == 0 ||
 		   strcmp(a.metric, "kill-spin") == 0) {
 		once = a.metric[4] == '\0' ? kill_blocked : kill_spinning;
