@@ -263,13 +263,16 @@ int main(int argc, char **argv)
 	for (long r = -1; r < rounds; r++) { /* round -1: the warm-up */
 		int64_t out[NSTEPS];
 
-		for (int op = 0; op < 2; op++)
-			for (int i = 0; i < NKINDS; i++) {
-				/* Each goes first in turn. */
-				enum kind k = (enum kind)((r + 1 + i) % NKINDS);
+		for (int op = 0; op < 2; op++) {
+			/* A spawn's kinds, then a kill's; each goes first in
+			 * turn. */
+			static const enum kind kinds[2][NKINDS] = {
+				{RAW, TOMB}, {RAW, RAW_WAITV, TOMB}};
+			int nk = op == 0 ? 2 : NKINDS;
 
-				if (op == 0 && k == RAW_WAITV)
-					continue;
+			for (int i = 0; i < nk; i++) {
+				enum kind k = kinds[op][(r + 1 + i) % nk];
+
 				if (op == 0)
 					spawn_once(k, out);
 				else
@@ -277,6 +280,7 @@ int main(int argc, char **argv)
 				for (int s = 0; r >= 0 && s < NSTEPS; s++)
 					v[op][k][s][r] = out[s];
 			}
+		}
 	}
 	printf("%-6s %-6s %10s %10s %14s   (median ns of %ld rounds)\n", "op",
 	       "step", "pthread", "tomb", "pthread-waitv", rounds);
