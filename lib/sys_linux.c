@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>
+#include <linux/time_types.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -47,6 +48,7 @@ int (tomb__futex_wait2)(_Atomic uint32_t *a, uint32_t ea,
                         const struct timespec *abstime)
 {
 	struct futex_waitv w[2];
+	struct __kernel_timespec end, *endp = NULL;
 	int known;
 	long rc;
 
@@ -68,7 +70,15 @@ int (tomb__futex_wait2)(_Atomic uint32_t *a, uint32_t ea,
 	w[1].uaddr = (uintptr_t)b;
 	w[1].val = eb;
 	w[1].flags = FUTEX_32 | FUTEX_PRIVATE_FLAG;
-	rc = syscall(SYS_futex_waitv, w, 2, 0, abstime, CLOCK_MONOTONIC);
+	/* futex_waitv reads a 64-bit time on every architecture, where
+	 * struct timespec may hold a 32-bit time_t (32-bit x86): copied, or
+	 * the kernel would read tv_nsec as the high half of the seconds. */
+	if (abstime != NULL) {
+		end.tv_sec = abstime->tv_sec;
+		end.tv_nsec = abstime->tv_nsec;
+		endp = &end;
+	}
+	rc = syscall(SYS_futex_waitv, w, 2, 0, endp, CLOCK_MONOTONIC);
 	if (rc >= 0)
 		return 0; /* the index of the futex that woke us */
 	if (errno == ENOSYS)
