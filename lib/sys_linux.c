@@ -37,7 +37,10 @@ static _Atomic int waitv_state;
 int (tomb__futex_wait)(_Atomic uint32_t *word, uint32_t expected,
                        const struct timespec *abstime)
 {
-	/* FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC. */
+	/* FUTEX_WAIT_BITSET takes an absolute deadline on CLOCK_MONOTONIC, as
+	 * the C library's struct timespec: SYS_futex reads a 32-bit time_t
+	 * on 32-bit x86, the time_t this library is built with there (no
+	 * _TIME_BITS=64; that would need SYS_futex_time64 here). */
 	long rc = syscall(SYS_futex, word, FUTEX_WAIT_BITSET | FUTEX_PRIVATE_FLAG,
 	                  expected, abstime, NULL, FUTEX_BITSET_MATCH_ANY);
 	return rc == 0 ? 0 : errno;
