@@ -155,11 +155,22 @@ bool thread_in_futex_wait(pid_t tid)
 		nr = -1;
 	fclose(f);
 	/* Either clock; private, or shared as pthread_join's wait for a
-	 * thread's exit is; FUTEX_WAIT_BITSET (the library's, glibc's) or
-	 * FUTEX_WAIT (musl's condition variables and joins). */
+	 * thread's exit is.  FUTEX_WAIT_BITSET is the library's and glibc's
+	 * condition waits and joins; glibc's mutexes alone block in plain
+	 * FUTEX_WAIT, so a thread there (which may hold another lock, or
+	 * take this one and go on) does not count.  musl's condition
+	 * variables and joins wait with plain FUTEX_WAIT too: there it
+	 * counts. */
 	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
-	return (is_futex(nr) && (op == FUTEX_WAIT_BITSET || op == FUTEX_WAIT)) ||
-	       nr == SYS_futex_waitv;
+	if (nr == SYS_futex_waitv)
+		return true;
+	if (!is_futex(nr))
+		return false;
+#ifdef __GLIBC__
+	return op == FUTEX_WAIT_BITSET;
+#else
+	return op == FUTEX_WAIT_BITSET || op == FUTEX_WAIT;
+#endif
 }
 
 pid_t thread_named(const char *name)
