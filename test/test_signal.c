@@ -280,7 +280,8 @@ static int impatient_child(int to_parent)
 	tell(to_parent, 'r');
 	if (tomb_wait_dying(t, NULL) != 0)
 		return 4;
-	if (pthread_create(&teller, NULL, tell_when_asleep, &s) != 0)
+	if (pthread_create(&teller, NULL, tell_when_asleep, &s) != 0 ||
+	    pthread_detach(teller) != 0)
 		return 6;
 	(void)tomb_wait(t); /* never returns: the worker never does */
 	return 5;
