@@ -155,18 +155,22 @@ bool thread_in_futex_wait(pid_t tid)
 		nr = -1;
 	fclose(f);
 	/* Either clock; private, or shared as pthread_join's wait for a
-	 * thread's exit is.  FUTEX_WAIT_BITSET is the library's and glibc's
-	 * condition waits and joins; glibc's mutexes alone block in plain
-	 * FUTEX_WAIT, so a thread there (which may hold another lock, or
-	 * take this one and go on) does not count.  musl's condition
-	 * variables and joins wait with plain FUTEX_WAIT too: there it
-	 * counts. */
+	 * thread's exit is.  FUTEX_WAIT_BITSET is the library's waits, and
+	 * glibc's condition waits and joins (2.36 seen; an older glibc's
+	 * pthread_cond_wait.c, read for this, waited in plain FUTEX_WAIT:
+	 * taken here from 2.34, where its waits were rewritten, the
+	 * releases around it not checked).  There glibc's mutexes, like its
+	 * internal locks, block in plain FUTEX_WAIT, and a thread blocked on
+	 * a lock (which may hold another, or take this one and go on) does
+	 * not count.  musl's condition variables and joins, and older
+	 * glibc's, wait with plain FUTEX_WAIT too: there it counts. */
 	op &= ~(unsigned long)(FUTEX_CLOCK_REALTIME | FUTEX_PRIVATE_FLAG);
 	if (nr == SYS_futex_waitv)
 		return true;
 	if (!is_futex(nr))
 		return false;
-#ifdef __GLIBC__
+#if defined(__GLIBC__) && \
+	(__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
 	return op == FUTEX_WAIT_BITSET;
 #else
 	return op == FUTEX_WAIT_BITSET || op == FUTEX_WAIT;

@@ -29,10 +29,11 @@ int fd_count(void);
 /* Whether thread tid of this process sleeps in a futex wait of the kind
  * libtomb's waits and sleeps make now (futex with FUTEX_WAIT_BITSET, on
  * either clock, or futex_waitv; pthread_cond_wait's and pthread_join's
- * too), as /proc/self/task/TID/syscall shows.  With glibc, a thread
- * blocked in pthread_mutex_lock (plain FUTEX_WAIT, as the sanitizers' own
- * locks) does not count; with musl, whose condition variables and joins
- * wait with plain FUTEX_WAIT too, it does. */
+ * too), as /proc/self/task/TID/syscall shows.  With glibc 2.34 and
+ * later, a thread blocked on a lock (pthread_mutex_lock, glibc's internal
+ * locks, the sanitizers' own: plain FUTEX_WAIT) does not count; with musl
+ * or an older glibc, whose condition variables and joins wait with plain
+ * FUTEX_WAIT too, it does. */
 bool thread_in_futex_wait(pid_t tid);
 
 /* The kernel id of a thread of this process called `name` (its comm),
